@@ -1,0 +1,19 @@
+# initgen: every figure and table of the papers in SPEC.md as a named target.
+#   snakemake --cores all                      default config: CPU, offline, minutes
+#   snakemake --profile cluster all            paper scale on SLURM (cluster/config.yaml)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/toy.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        ALL_TARGETS,

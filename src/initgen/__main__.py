@@ -1,0 +1,5 @@
+import sys
+
+from initgen.cli import main
+
+sys.exit(main())

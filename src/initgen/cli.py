@@ -1,0 +1,42 @@
+"""The one command-line entry point: `initgen <command> [args]`.
+
+Snakemake rules, DVC and people call the same commands. Each command lives in the module that owns the
+concept and is imported only when used (importing torch costs seconds). To add a command, add one line to
+COMMANDS: name -> "module:function", where the function takes the remaining argv and returns an exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from initgen.errors import UserFacingError
+
+COMMANDS = {
+    "validate-config": "initgen.config:cli_validate",
+    "toy-train": "initgen.experiments.toy:cli_train",
+    "toy-analyze": "initgen.experiments.toy:cli_analyze",
+    "toy-plot": "initgen.plots.toy:cli_plot",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: initgen <command> [args]\n\ncommands:\n  " + "\n  ".join(sorted(COMMANDS)))
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"initgen: unknown command {name!r}; known: {', '.join(sorted(COMMANDS))}", file=sys.stderr)
+        return 2
+    module_name, function_name = COMMANDS[name].split(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    try:
+        return int(function(rest) or 0)
+    except UserFacingError as error:
+        print(f"initgen {name}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+# Shared helpers for every rules file: config validation, code dependencies, params as CLI arguments.
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from initgen.config import validate_config
+
+# Fail before any job runs (so nothing is written) when the config is wrong; the message names the key.
+validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+
+# Rules call the package's CLI (`initgen ...`); make the environment that runs Snakemake find it even when
+# Snakemake was started as .venv/bin/snakemake without activating the venv.
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+# Every rule appends the files its target rules produce; `rule all` builds them all.
+ALL_TARGETS = []
+
+LIBRARY = Path("src/initgen")
+
+
+def code(*modules):
+    """Source files a step depends on, as rule inputs: editing one reruns exactly the steps that list it.
+
+    Snakemake's own `code` trigger sees only the rule body, not the library it calls, hence this.
+    A module is named by its path under src/initgen without .py, e.g. code("spectra", "models/mlp").
+    """
+    files = [LIBRARY / "results.py"]
+    for module in modules:
+        path = LIBRARY / f"{module}.py"
+        if not path.exists():
+            raise ValueError(f"code(): no library module {path}")
+        files.append(path)
+    return [str(f) for f in files]
+
+
+def as_arg(obj):
+    """A config value as one shell-quoted JSON argument (sorted keys: same value, same command)."""
+    return shlex.quote(json.dumps(obj, sort_keys=True))
