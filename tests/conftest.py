@@ -1,0 +1,62 @@
+"""Shared test fixtures: a throw-away copy of the workflow to run Snakemake in."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "src")
+
+
+def copy_workflow(destination: Path) -> Path:
+    """Copy what Snakemake needs (Snakefile, workflow/, config/, src/) into `destination`."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+def run_snakemake(workdir: Path, *args: str, overrides: dict | None = None, check: bool = True,
+                  timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run `python -m snakemake` in `workdir`; `overrides` is written as a config file given after the default."""
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", "--quiet", "progress"]
+    if overrides is not None:
+        (workdir / "test-config.yaml").write_text(yaml.safe_dump(overrides))
+        command += ["--configfile", "config/config.yaml", "test-config.yaml"]
+    result = subprocess.run(command + list(args), cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def planned_jobs(workdir: Path, *targets: str, overrides: dict | None = None) -> dict[str, int]:
+    """Rule name -> job count that `snakemake -n` would run now."""
+    result = run_snakemake(workdir, "-n", *targets, overrides=overrides)
+    jobs: dict[str, int] = {}
+    in_table = False
+    for line in (result.stdout + result.stderr).splitlines():
+        parts = line.split()
+        if parts[:2] == ["job", "count"]:
+            in_table = True
+            continue
+        if in_table:
+            if len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
+                jobs[parts[0]] = int(parts[1])
+            elif parts and parts[0] == "total":
+                break
+    return jobs
+
+
+@pytest.fixture
+def workflow_copy(tmp_path: Path) -> Path:
+    return copy_workflow(tmp_path / "wf")
