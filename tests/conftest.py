@@ -29,7 +29,7 @@ def copy_workflow(destination: Path) -> Path:
 def run_snakemake(workdir: Path, *args: str, overrides: dict | None = None, check: bool = True,
                   timeout: float = 900) -> subprocess.CompletedProcess:
     """Run `python -m snakemake` in `workdir`; `overrides` is written as a config file given after the default."""
-    command = [sys.executable, "-m", "snakemake", "--cores", "2", "--quiet", "progress"]
+    command = [sys.executable, "-m", "snakemake", "--cores", "2"]
     if overrides is not None:
         (workdir / "test-config.yaml").write_text(yaml.safe_dump(overrides))
         command += ["--configfile", "config/config.yaml", "test-config.yaml"]
