@@ -1,0 +1,1 @@
+"""Datasets: registry, download with checksums, preparation to uint8 tensors, in-memory loading."""

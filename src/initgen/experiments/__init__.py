@@ -1,0 +1,1 @@
+"""Experiments: build runs from config, train or analyse them, collect metrics."""

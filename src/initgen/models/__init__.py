@@ -1,0 +1,1 @@
+"""Model definitions: coordinate MLPs (mlp.py) and image classifiers (zoo.py)."""

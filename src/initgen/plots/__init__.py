@@ -1,0 +1,1 @@
+"""Figures per artifact family; they read results only."""
