@@ -36,8 +36,12 @@ def save_figure(figure, stem: str | Path) -> list[Path]:
     for suffix in FIGURE_SUFFIXES:
         path = stem.with_suffix(suffix)
         with atomic_path(path) as tmp:
-            figure.savefig(tmp, format=suffix[1:], bbox_inches="tight", metadata={"CreationDate": None}
-                           if suffix == ".pdf" else None)
+            figure.savefig(
+                tmp,
+                format=suffix[1:],
+                bbox_inches="tight",
+                metadata={"CreationDate": None} if suffix == ".pdf" else None,
+            )
         paths.append(path)
     plt.close(figure)
     return paths

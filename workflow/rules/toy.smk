@@ -1,0 +1,111 @@
+# The main paper's 1-D experiments: fig1_depth, fig2_spectral_bias, fig3_init_spectrum, fig5_highbw_1d,
+# fig7_decay_rates. Per artifact: one training job per variant -> one analysis job -> one plotting job.
+TOY = config["toy"]["experiments"]
+TOY_CODE_TRAIN = code("models/mlp", "init", "signals", "train/batched", "experiments/toy_train")
+TOY_CODE_ANALYZE = code("spectra", "signals", "experiments/toy_analyze")
+TOY_CODE_PLOT = code("figures", "tables", "plots/toy")
+
+
+def toy_job(artifact, variant):
+    """What one training job needs, and nothing else (so editing another variant does not rerun it)."""
+    experiment = TOY[artifact]
+    job = {
+        "target": experiment["target"],
+        "train_x": experiment["train_x"],
+        "variant": experiment["variants"][variant],
+        "grid_points": config["toy"]["grid_points"],
+    }
+    if "depths" in experiment:
+        job["depths"] = experiment["depths"]
+    return job
+
+
+def toy_analysis_spec(artifact):
+    keys = ("target", "train_x", "watch_freqs", "converged_rel_error")
+    return {k: v for k, v in TOY[artifact].items() if k in keys}
+
+
+def toy_trained(wildcards):
+    return expand("results/{artifact}/train/{variant}.npz", artifact=wildcards.artifact, variant=TOY[wildcards.artifact]["variants"])
+
+
+def toy_outputs(artifact):
+    stem = f"results/{artifact}/{artifact}"
+    return [f"results/{artifact}/metrics.json", f"{stem}.png", f"{stem}.pdf"] + [
+        f"results/{artifact}/summary{s}" for s in (".csv", ".md", ".tex")
+    ]
+
+
+rule toy_train:
+    input:
+        code=TOY_CODE_TRAIN,
+    output:
+        "results/{artifact}/train/{variant}.npz",
+    params:
+        job=lambda w: as_arg(toy_job(w.artifact, w.variant)),
+        seeds=as_arg(config["seeds"]),
+        device=config["device"],
+    wildcard_constraints:
+        artifact="|".join(TOY) or "^$",
+    threads: 1
+    resources:
+        gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+    log:
+        "logs/{artifact}/train_{variant}.log",
+    benchmark:
+        "logs/benchmark/{artifact}/train_{variant}.tsv"
+    shell:
+        "initgen toy-train --job {params.job} --seeds {params.seeds} --device {params.device}"
+        " --threads {threads} --out {output} > {log} 2>&1"
+
+
+rule toy_analyze:
+    input:
+        trained=toy_trained,
+        code=TOY_CODE_ANALYZE,
+    output:
+        metrics="results/{artifact}/metrics.json",
+        spectra="results/{artifact}/spectra.npz",
+    params:
+        experiment=lambda w: as_arg(toy_analysis_spec(w.artifact)),
+    wildcard_constraints:
+        artifact="|".join(TOY) or "^$",
+    log:
+        "logs/{artifact}/analyze.log",
+    benchmark:
+        "logs/benchmark/{artifact}/analyze.tsv"
+    shell:
+        "initgen toy-analyze --artifact {wildcards.artifact} --experiment {params.experiment}"
+        " --trained {input.trained} --metrics {output.metrics} --spectra {output.spectra} > {log} 2>&1"
+
+
+rule toy_plot:
+    input:
+        trained=toy_trained,
+        metrics="results/{artifact}/metrics.json",
+        spectra="results/{artifact}/spectra.npz",
+        code=TOY_CODE_PLOT,
+    output:
+        figure=multiext("results/{artifact}/{artifact}", ".png", ".pdf"),
+        table=multiext("results/{artifact}/summary", ".csv", ".md", ".tex"),
+    wildcard_constraints:
+        artifact="|".join(TOY) or "^$",
+    log:
+        "logs/{artifact}/plot.log",
+    benchmark:
+        "logs/benchmark/{artifact}/plot.tsv"
+    shell:
+        "initgen toy-plot --artifact {wildcards.artifact} --trained {input.trained} --metrics {input.metrics}"
+        " --spectra {input.spectra} --out-dir results/{wildcards.artifact} > {log} 2>&1"
+
+
+# One target rule per artifact, named after it: `snakemake fig1_depth`.
+for _artifact in TOY:
+
+    rule:
+        name:
+            _artifact
+        input:
+            toy_outputs(_artifact),
+
+    ALL_TARGETS.extend(toy_outputs(_artifact))

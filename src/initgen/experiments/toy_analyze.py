@@ -1,0 +1,137 @@
+"""Analysis step of the 1-D experiments: spectra of the saved network values, and every run's metrics.
+
+Reads results/<artifact>/train/<variant>.npz (toy_train.py), writes spectra.npz and metrics.json. The metrics are
+what claims 1-3 of SPEC.md are judged on: high-frequency energy fraction above the training data's Nyquist
+frequency and spectral centroid (before/after training), test MSE on the dense grid, amplitude kept at watched
+frequencies (Exp 3b's spike), per-frequency convergence steps and their rank correlation with frequency (Exp 2),
+and per-seed rank correlations with depth (Exp 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from initgen import spectra
+from initgen.results import load_npz, save_npz, summarize, summarize_runs, write_json
+from initgen.signals import nyquist
+
+CONVERGED_REL_ERROR = 0.1  # our choice (Exp 2): a frequency has converged once its relative error stays < 10%
+
+
+def _spearman(x, y) -> float:
+    """Rank correlation; a NaN (diverged run) ranks as the worst value, +inf."""
+    y = np.where(np.isfinite(np.asarray(y, dtype=float)), y, np.inf)
+    if len(x) < 3 or np.all(y == y[0]):
+        return float("nan")
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def convergence_steps(rel_error: np.ndarray, steps: np.ndarray, threshold: float) -> np.ndarray:
+    """First snapshot step from which the relative error stays below `threshold` (NaN if never).
+
+    rel_error: [..., S, K] over S snapshots and K frequencies; returns [..., K].
+    """
+    below = rel_error < threshold
+    # stays below from snapshot s on: reverse cumulative AND over the snapshot axis
+    stays = np.flip(np.logical_and.accumulate(np.flip(below, axis=-2), axis=-2), axis=-2)
+    first = np.argmax(stays, axis=-2)
+    return np.where(stays.any(axis=-2), steps[first], np.nan)
+
+
+def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]) -> tuple[dict, dict]:
+    """Spectra and metrics of every run. Returns (metrics for metrics.json, arrays for spectra.npz)."""
+    cutoff = nyquist(experiment["train_x"])
+    watch = experiment.get("watch_freqs", [])
+    threshold = experiment.get("converged_rel_error", CONVERGED_REL_ERROR)
+    target_freqs = [f for f in experiment["target"].get("freqs", [])]
+    runs, trends, arrays = [], {}, {}
+    for name, data in trained.items():
+        freqs = spectra.frequencies(data["grid"].size)
+        values = np.moveaxis(data["predictions"], -1, -2)  # [D, M, S, out, G]
+        amp = spectra.amplitude(values).mean(axis=-2)  # mean over outputs: [D, M, S, F]
+        arrays[f"{name}/amp"] = amp.astype(np.float32)
+        arrays[f"{name}/freqs"] = freqs
+        arrays[f"{name}/snapshot_steps"] = data["snapshot_steps"]
+        hf = spectra.high_frequency_fraction(amp, freqs, cutoff) if cutoff else np.full(amp.shape[:-1], np.nan)
+        centroid = spectra.spectral_centroid(amp, freqs)
+        rel_error = None
+        if target_freqs and values.shape[-2] == 1:
+            rel_error = spectra.relative_error_per_frequency(
+                values[..., 0, :], data["target_grid"], freqs, target_freqs
+            )
+            arrays[f"{name}/rel_error"] = rel_error.astype(np.float32)  # [D, M, S, K]
+            conv = convergence_steps(rel_error, data["snapshot_steps"], threshold)  # [D, M, K]
+        for d, depth in enumerate(data["depths"]):
+            for m, seed in enumerate(data["seeds"]):
+                final = data["predictions"][d, m, -1]
+                run = {
+                    "variant": name,
+                    "depth": int(depth),
+                    "seed": int(seed),
+                    "steps_taken": int(data["steps_taken"][d, m]),
+                    "train_mse_final": float(data["losses"][d, -1, m]),
+                    "diverged": int(not np.isfinite(data["losses"][d, -1, m])),
+                    "hf_fraction_init": float(hf[d, m, 0]),
+                    "hf_fraction_final": float(hf[d, m, -1]),
+                    "centroid_init": float(centroid[d, m, 0]),
+                    "centroid_final": float(centroid[d, m, -1]),
+                }
+                if final.shape[-1] == 1:
+                    run["test_mse"] = float(np.mean((final[:, 0] - data["target_grid"]) ** 2))
+                if np.isfinite(data["pretrain_final_loss"][d, m]):
+                    run["pretrain_final_loss"] = float(data["pretrain_final_loss"][d, m])
+                for f in watch:
+                    before = float(spectra.amplitude_at(amp[d, m, 0], freqs, f))
+                    after = float(spectra.amplitude_at(amp[d, m, -1], freqs, f))
+                    run[f"amp_init_at_{f:g}"] = before
+                    run[f"amp_final_at_{f:g}"] = after
+                    run[f"kept_fraction_at_{f:g}"] = after / before if before > 0 else float("nan")
+                if rel_error is not None:
+                    for k, f in enumerate(target_freqs):
+                        run[f"converged_step_at_{f:g}"] = float(conv[d, m, k])
+                    finite = np.isfinite(conv[d, m])
+                    # > 0 means lower frequencies converge first (spectral bias); never-converged ones count as last
+                    order = np.where(finite, conv[d, m], np.inf)
+                    run["spectral_bias_rho"] = _spearman(np.asarray(target_freqs), order)
+                runs.append(run)
+        if len(data["depths"]) >= 3:
+            # Exp 1: does bandwidth at init / test error grow with depth? One Spearman rho per seed.
+            trend = {"hf_init_vs_depth_rho": [], "test_mse_vs_depth_rho": []}
+            for m in range(len(data["seeds"])):
+                mine = [r for r in runs if r["variant"] == name and r["seed"] == int(data["seeds"][m])]
+                trend["hf_init_vs_depth_rho"].append(_spearman(data["depths"], [r["hf_fraction_init"] for r in mine]))
+                trend["test_mse_vs_depth_rho"].append(
+                    _spearman(data["depths"], [r.get("test_mse", np.nan) for r in mine])
+                )
+            trends[name] = {key: {"per_seed": vals, "summary": summarize(vals)} for key, vals in trend.items()}
+    metric_keys = sorted({k for r in runs for k in r} - {"variant", "depth", "seed"})
+    group = ["variant", "depth"] if any(len(d["depths"]) > 1 for d in trained.values()) else ["variant"]
+    metrics = {
+        "artifact": artifact,
+        "hf_cutoff_cycles_per_unit": cutoff,
+        "frequency_index_meaning": "index k = k / 2 cycles per unit (domain [-1, 1))",
+        "runs": runs,
+        "summary": summarize_runs(runs, group, metric_keys),
+        "trends": trends,
+    }
+    return metrics, arrays
+
+
+def cli_analyze(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="initgen toy-analyze", description="Spectra and metrics of a 1-D artifact.")
+    parser.add_argument("--artifact", required=True)
+    parser.add_argument("--experiment", required=True, help="JSON: the experiment's config block")
+    parser.add_argument("--trained", nargs="+", required=True, help="train/<variant>.npz files")
+    parser.add_argument("--metrics", required=True)
+    parser.add_argument("--spectra", required=True)
+    args = parser.parse_args(argv)
+    trained = {Path(p).stem: load_npz(p) for p in args.trained}
+    metrics, arrays = analyze_experiment(args.artifact, json.loads(args.experiment), trained)
+    save_npz(args.spectra, **arrays)
+    write_json(args.metrics, metrics)
+    return 0

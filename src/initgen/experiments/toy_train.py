@@ -1,0 +1,102 @@
+"""Training step of the main paper's 1-D experiments (Exp 1, 2, 3, A.2's Fig 5, A.3's Fig 7).
+
+`train_variant` trains one variant of one experiment (all seeds, and all depths for Exp 1) with the batched
+trainer and saves the network's values on a dense grid at a few snapshots: results/<artifact>/train/<variant>.npz.
+The analysis (spectra, metrics) is toy_analyze.py: training never computes a spectrum, so editing the spectrum
+code reruns the analysis and figures, not the training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import torch
+
+from initgen.errors import ConfigError
+from initgen.init import initialize
+from initgen.models.mlp import activation_scale
+from initgen.results import save_npz
+from initgen.signals import evaluate_signal, grid, sample_points
+from initgen.train.batched import snapshot_schedule, train_batched
+
+DEFAULT_DEPTH = 4  # our choice when a variant gives none: the depth of the SPEC protocol notes
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("config key device is 'cuda' but no CUDA device is visible; use 'cpu' or 'auto'")
+    return device
+
+
+def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
+    """Train one variant for every seed (and depth); return arrays for `save_npz`.
+
+    job = {target, train_x, depths?, variant: {model, init, train}, grid_points}
+    """
+    variant = job["variant"]
+    model_spec, init_spec, train_spec = variant["model"], variant["init"], variant["train"]
+    depths = job.get("depths") or [model_spec.get("depth", DEFAULT_DEPTH)]
+    scale = activation_scale(model_spec["activation"], model_spec.get("sigma", 0.1), model_spec.get("omega", 10.0))
+    x_train = sample_points(job["train_x"])
+    y_train = evaluate_signal(job["target"], x_train, key="target")
+    dense = grid(job["grid_points"])
+    dense_t = torch.as_tensor(dense, dtype=torch.float32, device=device)[:, None]
+    x_t = torch.as_tensor(x_train, dtype=torch.float32, device=device)[:, None]
+    out_dim = model_spec.get("out_dim", 1)
+    y_t = torch.as_tensor(y_train, dtype=torch.float32, device=device)[None, :, None].expand(len(seeds), -1, out_dim)
+    schedule = snapshot_schedule(train_spec["steps"], train_spec.get("snapshots", 2))
+
+    predictions, losses, taken, pretrain = [], [], [], []
+    for depth in depths:
+        model, info = initialize(model_spec, init_spec, seeds, depth, [scale] * len(seeds), device)
+        log = train_batched(
+            model,
+            x_t,
+            y_t,
+            loss="mse",
+            optimizer=train_spec["optimizer"],
+            lr=train_spec["lr"],
+            steps=train_spec["steps"],
+            stop_loss=train_spec.get("stop_mse"),
+            snapshot_steps=schedule,
+            evaluate=lambda m: m(dense_t).cpu().numpy(),
+            progress=f"train depth {depth}",
+        )
+        predictions.append(np.stack(log.snapshots, axis=1))  # [M, S, G, out]
+        losses.append(log.losses)
+        taken.append(log.steps_taken)
+        pretrain.append(info.get("pretrain_final_loss", [np.nan] * len(seeds)))
+    return {
+        "grid": dense,
+        "x_train": x_train,
+        "y_train": y_train,
+        "target_grid": evaluate_signal(job["target"], dense, key="target"),
+        "depths": np.asarray(depths),
+        "seeds": np.asarray(seeds),
+        "snapshot_steps": np.asarray(schedule),
+        "predictions": np.stack(predictions).astype(np.float32),  # [D, M, S, G, out]
+        "losses": np.stack(losses),  # [D, steps + 1, M]
+        "steps_taken": np.stack(taken),  # [D, M]
+        "pretrain_final_loss": np.asarray(pretrain, dtype=float),  # [D, M]
+        "job": np.asarray(json.dumps(job, sort_keys=True)),
+    }
+
+
+def cli_train(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="initgen toy-train", description="Train one 1-D experiment variant.")
+    parser.add_argument("--job", required=True, help="JSON: {target, train_x, depths?, variant, grid_points}")
+    parser.add_argument("--seeds", required=True, help="JSON list of seeds")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    arrays = train_variant(json.loads(args.job), json.loads(args.seeds), resolve_device(args.device))
+    save_npz(args.out, **arrays)
+    return 0

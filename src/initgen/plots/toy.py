@@ -1,0 +1,167 @@
+"""Figures and summary tables of the 1-D artifacts. Reads only results (train/*.npz, spectra.npz, metrics.json)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from initgen.figures import band, save_figure
+from initgen.results import load_npz, read_json
+from initgen.tables import interval, mean_pm_std, write_table
+
+TITLES = {
+    "fig1_depth": "Exp 1: fits and initial spectra vs depth",
+    "fig2_spectral_bias": "Exp 2: per-frequency relative error during training",
+    "fig3_init_spectrum": "Exp 3: spectra before and after training",
+    "fig5_highbw_1d": "A.2: high-bandwidth initializations of a 4-layer ReLU MLP",
+    "fig7_decay_rates": "A.3: Gaussian MLP from small-variance weights vs DC pre-training",
+}
+TABLE_METRICS = [
+    "test_mse", "train_mse_final", "steps_taken", "hf_fraction_init", "hf_fraction_final",
+    "centroid_init", "centroid_final", "spectral_bias_rho",
+]  # fmt: skip
+FREQ_LABEL = "frequency (cycles per unit of x; index k = k/2)"
+
+
+def _fit_panel(ax, data, d=0, seed_index=0, show_init=True):
+    x, out = data["grid"], data["predictions"][d, seed_index]
+    ax.plot(x, data["target_grid"], "k--", lw=1, label="target")
+    if show_init:
+        ax.plot(x, out[0, :, 0], color="0.6", lw=0.8, label="at init")
+    ax.plot(x, out[-1, :, 0], lw=1.3, label="after training")
+    ax.plot(data["x_train"], data["y_train"], "o", color="crimson", ms=4, label="training points")
+    ax.set_xlabel("x")
+    ax.set_ylabel("f(x)")
+
+
+def _spectrum_panel(ax, freqs, amp, nyquist, which=(0, -1), labels=("at init", "after training")):
+    """amp: [M, S, F]; mean +- std over seeds, at the first and last snapshot."""
+    for snap, label in zip(which, labels, strict=True):
+        band(ax, freqs[1:], amp[:, snap, 1:], label=label, log=True)
+    if nyquist:
+        ax.axvline(nyquist, color="crimson", ls=":", lw=1, label=f"Nyquist of data ({nyquist:g})")
+    ax.set_yscale("log")
+    ax.set_xlim(0, min(freqs[-1], 40))
+    ax.set_xlabel(FREQ_LABEL)
+    ax.set_ylabel("amplitude")
+
+
+def plot_depth(trained, spectra, metrics):
+    names = list(trained)
+    fig, axes = plt.subplots(len(names), 3, figsize=(13, 3.2 * len(names)), squeeze=False)
+    cutoff = metrics["hf_cutoff_cycles_per_unit"]
+    for row, name in enumerate(names):
+        data, depths = trained[name], trained[name]["depths"]
+        colors = plt.cm.viridis(np.linspace(0, 0.9, len(depths)))
+        ax = axes[row, 0]
+        ax.plot(data["grid"], data["target_grid"], "k--", lw=1, label="target")
+        for d, depth in enumerate(depths):
+            ax.plot(data["grid"], data["predictions"][d, 0, -1, :, 0], color=colors[d], lw=1, label=f"depth {depth}")
+        ax.plot(data["x_train"], data["y_train"], "o", color="crimson", ms=4, label="training points")
+        ax.set(xlabel="x", ylabel="f(x)", title=f"{name}: fits after training (seed {data['seeds'][0]})")
+        ax.set_ylim(-2.5, 2.5)
+        ax.legend(ncol=2)
+        ax = axes[row, 1]
+        freqs, amp = spectra[f"{name}/freqs"], spectra[f"{name}/amp"]
+        for d, depth in enumerate(depths):
+            band(ax, freqs[1:], amp[d, :, 0, 1:], label=f"depth {depth}", color=colors[d], log=True)
+        ax.axvline(cutoff, color="crimson", ls=":", lw=1, label="Nyquist of data")
+        ax.set(yscale="log", xlim=(0, 40), xlabel=FREQ_LABEL, ylabel="amplitude", title=f"{name}: spectrum at init")
+        ax.legend(ncol=2)
+        ax = axes[row, 2]
+        summary = metrics["summary"]
+        for key, marker, axis in (("test_mse", "o-", ax), ("hf_fraction_init", "s--", ax.twinx())):
+            stats = [summary[f"{name}/depth={depth}"][key] for depth in depths]
+            means = [np.nan if s["mean"] is None else s["mean"] for s in stats]  # None: every seed diverged
+            axis.errorbar(depths, means, yerr=[s["std"] or 0 for s in stats], fmt=marker,
+                          capsize=3, color="C0" if key == "test_mse" else "C3", label=key)  # fmt: skip
+            axis.set_ylabel(key.replace("_", " "))
+        diverged = [int(depth) for depth in depths if summary[f"{name}/depth={depth}"]["test_mse"]["mean"] is None]
+        note = f"; diverged (NaN) at depth {diverged}" if diverged else ""
+        ax.set(xlabel="depth (hidden layers)", title=f"{name}: test MSE (o), HF energy at init (s){note}")
+    fig.suptitle(TITLES["fig1_depth"] + " (bands: mean ± std over seeds)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_spectral_bias(trained, spectra, metrics):
+    names = list(trained)
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), squeeze=False)
+    for col, name in enumerate(names):
+        ax = axes[0, col]
+        error = spectra[f"{name}/rel_error"][0].mean(axis=0)  # mean over seeds: [S, K]
+        steps = spectra[f"{name}/snapshot_steps"]
+        freqs = np.asarray(trained[name]["job_freqs"])
+        image = ax.imshow(error.T, aspect="auto", origin="lower", cmap="magma_r", vmin=0, vmax=1,
+                          extent=(steps[0], steps[-1], -0.5, len(freqs) - 0.5))  # fmt: skip
+        ax.set_yticks(range(len(freqs)), [f"{f:g}" for f in freqs])
+        rho = metrics["summary"][name]["spectral_bias_rho"]
+        ax.set(xlabel="training step", ylabel="target frequency (cycles per unit)",
+               title=f"{name}: rho(freq, conv. step) = {mean_pm_std(rho, 2)}")  # fmt: skip
+        fig.colorbar(image, ax=ax, label="relative error |ΔF| / |F_target| (mean over seeds)")
+    fig.suptitle(TITLES["fig2_spectral_bias"])
+    fig.tight_layout()
+    return fig
+
+
+def plot_variants(artifact, trained, spectra, metrics):
+    names = list(trained)
+    fig, axes = plt.subplots(2, len(names), figsize=(3.6 * len(names), 6.4), squeeze=False)
+    cutoff = metrics["hf_cutoff_cycles_per_unit"]
+    for col, name in enumerate(names):
+        data = trained[name]
+        trained_further = int(data["snapshot_steps"][-1]) > 0
+        _fit_panel(axes[0, col], data, show_init=trained_further)
+        axes[0, col].set_title(f"{name} (seed {data['seeds'][0]})", fontsize=9)
+        axes[0, col].set_ylim(-3, 3)
+        labels = ("at init", "after training") if trained_further else ("after initialization", "")
+        which = (0, -1) if trained_further else (0,)
+        _spectrum_panel(axes[1, col], spectra[f"{name}/freqs"], spectra[f"{name}/amp"][0], cutoff, which,
+                        labels[: len(which)])  # fmt: skip
+    axes[0, 0].legend()
+    axes[1, 0].legend()
+    fig.suptitle(TITLES.get(artifact, artifact) + " (spectra: mean ± std over seeds)")
+    fig.tight_layout()
+    return fig
+
+
+def summary_table(metrics) -> pd.DataFrame:
+    rows = []
+    for group, stats in metrics["summary"].items():
+        row = {"run": group, "n": max((s["n"] for s in stats.values()), default=0)}
+        for key in TABLE_METRICS + sorted(k for k in stats if k.startswith(("kept_fraction", "amp_"))):
+            if key in stats:
+                row[key] = mean_pm_std(stats[key])
+                row[f"{key} 95% CI"] = interval(stats[key])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cli_plot(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="initgen toy-plot", description="Figure and table of a 1-D artifact.")
+    parser.add_argument("--artifact", required=True)
+    parser.add_argument("--trained", nargs="+", required=True)
+    parser.add_argument("--metrics", required=True)
+    parser.add_argument("--spectra", required=True)
+    parser.add_argument("--out-dir", required=True)
+    args = parser.parse_args(argv)
+    trained = {Path(p).stem: load_npz(p) for p in args.trained}
+    for data in trained.values():
+        import json
+
+        data["job_freqs"] = json.loads(str(data["job"]))["target"].get("freqs", [])
+    spectra, metrics = load_npz(args.spectra), read_json(args.metrics)
+    if args.artifact == "fig1_depth":
+        fig = plot_depth(trained, spectra, metrics)
+    elif args.artifact == "fig2_spectral_bias":
+        fig = plot_spectral_bias(trained, spectra, metrics)
+    else:
+        fig = plot_variants(args.artifact, trained, spectra, metrics)
+    out = Path(args.out_dir)
+    save_figure(fig, out / args.artifact)
+    write_table(summary_table(metrics), out / "summary", caption=f"{args.artifact}: mean ± std over seeds")
+    return 0

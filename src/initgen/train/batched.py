@@ -1,0 +1,154 @@
+"""Full-batch training of many same-shape MLPs at once (a BatchedMLP), equal to training each on its own.
+
+Each model's loss is its own mean over points; the models' losses are summed before backward, so each model's
+gradient is exactly the gradient of its own loss. SGD and Adam are applied per model with its own learning rate
+and its own stopping rule (a model whose training loss is below `stop_loss` takes no more steps, and its Adam
+state stops too), which is what training it alone would do. `train_one_by_one` is that reference, with
+torch.optim on separate MLPs; the tests check the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from initgen.models.mlp import MLP, BatchedMLP
+
+ADAM_BETAS = (0.9, 0.999)  # PyTorch's defaults, so one-by-one training with torch.optim.Adam matches
+ADAM_EPS = 1e-8
+STOP_CHECK_EVERY = 50  # how often to ask the device whether every model has stopped (a host sync)
+
+
+def per_model_loss(prediction: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
+    """Loss of each model, shape [M]: prediction [M, N, out]; target [M, N, out] (mse), [M, N] (bce, ce)."""
+    if loss == "mse":
+        return ((prediction - target) ** 2).mean(dim=(1, 2))
+    if loss == "bce":
+        return F.binary_cross_entropy_with_logits(prediction[..., 0], target, reduction="none").mean(dim=1)
+    if loss == "ce":
+        m, n, c = prediction.shape
+        return F.cross_entropy(prediction.reshape(m * n, c), target.reshape(m * n), reduction="none").view(m, n).mean(1)
+    raise ValueError(f"unknown loss {loss!r}; known: mse, bce, ce")
+
+
+@dataclass
+class TrainLog:
+    losses: np.ndarray  # [steps + 1, M]: training loss before each update, and after the last
+    steps_taken: np.ndarray  # [M]: updates applied to each model
+    snapshot_steps: list[int] = field(default_factory=list)
+    snapshots: list = field(default_factory=list)  # whatever `evaluate(model)` returned at each snapshot step
+
+
+def snapshot_schedule(steps: int, count: int) -> list[int]:
+    """`count` update counts from 0 to `steps` (inclusive), evenly spaced, without repeats."""
+    return sorted({int(round(s)) for s in np.linspace(0, steps, max(count, 2))})
+
+
+def train_batched(
+    model: BatchedMLP,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    loss: str = "mse",
+    optimizer: str = "sgd",
+    lr: float | torch.Tensor = 1e-2,
+    steps: int = 1000,
+    stop_loss: float | None = None,
+    snapshot_steps: list[int] = (),
+    evaluate=None,
+    progress: str | None = None,
+) -> TrainLog:
+    """Train in place. x: [N, in] or [M, N, in]; y as `per_model_loss` expects. Returns the TrainLog."""
+    params = list(model.parameters())
+    n_models = model.n_models
+    lr = torch.as_tensor(lr, dtype=params[0].dtype, device=params[0].device).expand(n_models).clone()
+    lr_shapes = [lr.view(-1, *([1] * (p.dim() - 1))) for p in params]
+    active = torch.ones(n_models, dtype=torch.bool, device=params[0].device)
+    steps_taken = torch.zeros(n_models, dtype=torch.long, device=params[0].device)
+    losses = torch.empty(steps + 1, n_models, dtype=params[0].dtype, device=params[0].device)
+    if optimizer == "adam":
+        first = [torch.zeros_like(p) for p in params]
+        second = [torch.zeros_like(p) for p in params]
+    elif optimizer != "sgd":
+        raise ValueError(f"unknown optimizer {optimizer!r}; known: sgd, adam")
+    snapshot_steps = sorted(set(snapshot_steps))
+    log = TrainLog(losses=np.empty(0), steps_taken=np.empty(0))
+
+    def snapshot(step):
+        if evaluate is not None and step in snapshot_steps:
+            with torch.no_grad():
+                log.snapshots.append(evaluate(model))
+            log.snapshot_steps.append(step)
+
+    bar = tqdm(total=steps, desc=progress, disable=progress is None, mininterval=2.0, leave=False)
+    step = 0
+    for step in range(steps + 1):
+        snapshot(step)
+        value = per_model_loss(model(x), y, loss)
+        losses[step] = value.detach()
+        if stop_loss is not None:
+            active &= value.detach() >= stop_loss
+        if step == steps or (step % STOP_CHECK_EVERY == 0 and not bool(active.any())):
+            break
+        grads = torch.autograd.grad(value.sum(), params)
+        steps_taken += active
+        with torch.no_grad():
+            if optimizer == "sgd":
+                for p, g, rate in zip(params, grads, lr_shapes, strict=True):
+                    mask = active.view_as(rate).to(p.dtype)
+                    p.sub_(rate * mask * g)
+            else:
+                beta1, beta2 = ADAM_BETAS
+                t = steps_taken.clamp(min=1).to(params[0].dtype)
+                for p, g, m, v, rate in zip(params, grads, first, second, lr_shapes, strict=True):
+                    on = active.view_as(rate)
+                    m.copy_(torch.where(on, beta1 * m + (1 - beta1) * g, m))
+                    v.copy_(torch.where(on, beta2 * v + (1 - beta2) * g * g, v))
+                    tt = t.view_as(rate)
+                    correction1 = 1 - beta1**tt
+                    denominator = (v.sqrt() / torch.sqrt(1 - beta2**tt)) + ADAM_EPS
+                    p.sub_(torch.where(on, (rate / correction1) * m / denominator, torch.zeros_like(p)))
+        bar.update(1)
+    bar.close()
+    # Models that stopped early stay as they were; fill the remaining loss rows with their last value.
+    losses[step + 1 :] = losses[step]
+    for later in snapshot_steps:
+        if later > step:
+            snapshot(later)
+    log.losses = losses.cpu().numpy()
+    log.steps_taken = steps_taken.cpu().numpy()
+    return log
+
+
+def train_one_by_one(
+    mlps: list[MLP],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    loss: str = "mse",
+    optimizer: str = "sgd",
+    lr: float = 1e-2,
+    steps: int = 1000,
+    stop_loss: float | None = None,
+) -> list[int]:
+    """Reference: train each MLP alone with torch.optim, same loss and stopping rule. Returns steps taken."""
+    taken = []
+    for i, mlp in enumerate(mlps):
+        make = torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam
+        opt = make(mlp.parameters(), lr=lr)
+        target = y[i : i + 1]
+        count = 0
+        for _ in range(steps):
+            value = per_model_loss(mlp(x)[None], target, loss)[0]
+            if stop_loss is not None and value.item() < stop_loss:
+                break
+            opt.zero_grad()
+            value.backward()
+            opt.step()
+            count += 1
+        taken.append(count)
+    return taken
