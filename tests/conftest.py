@@ -29,11 +29,11 @@ def copy_workflow(destination: Path) -> Path:
 def run_snakemake(workdir: Path, *args: str, overrides: dict | None = None, check: bool = True,
                   timeout: float = 900) -> subprocess.CompletedProcess:
     """Run `python -m snakemake` in `workdir`; `overrides` is written as a config file given after the default."""
-    command = [sys.executable, "-m", "snakemake", "--cores", "2"]
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
     if overrides is not None:
         (workdir / "test-config.yaml").write_text(yaml.safe_dump(overrides))
-        command += ["--configfile", "config/config.yaml", "test-config.yaml"]
-    result = subprocess.run(command + list(args), cwd=workdir, capture_output=True, text=True, timeout=timeout)
+        command += ["--configfile", "config/config.yaml", "test-config.yaml"]  # last: it takes several values
+    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result

@@ -88,12 +88,12 @@ class BatchedMLP(nn.Module):
                 in_dim=sizes[0],
                 out_dim=sizes[-1],
                 scale=float(self.scales[m]),
-            )
+            ).to(self.weights[0].dtype)  # before copying, so float64 weights are not rounded through float32
             with torch.no_grad():
                 for layer, w, b in zip(mlp.layers, self.weights, self.biases, strict=True):
                     layer.weight.copy_(w[m].T)
                     layer.bias.copy_(b[m, 0])
-            mlps.append(mlp.to(self.weights[0].dtype))
+            mlps.append(mlp)
         return mlps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,69 @@
+import pytest
+import torch
+
+from initgen.init import draw_mlp
+from initgen.models.mlp import BatchedMLP
+from initgen.train.batched import train_batched, train_one_by_one
+
+SCALES = {"relu": 1.0, "gaussian": 0.5, "sine": 3.0}
+
+
+def _networks(activation, dtype, n=4, width=32, depth=3):
+    spec = {"activation": activation, "width": width}
+    return [draw_mlp(spec, {"kind": "xavier_uniform"}, seed, depth, SCALES[activation], dtype=dtype) for seed in range(n)]
+
+
+def _max_difference(batched, mlps):
+    return max(
+        (a - b).abs().max().item()
+        for one, reference in zip(batched.unstack(), mlps, strict=True)
+        for a, b in zip(one.parameters(), reference.parameters(), strict=True)
+    )
+
+
+CASES = [("relu", "sgd", 1e-2), ("gaussian", "sgd", 1e-2), ("sine", "sgd", 1e-3),
+         ("relu", "adam", 1e-3), ("gaussian", "adam", 1e-3), ("sine", "adam", 1e-3)]  # fmt: skip
+# Adam divides by sqrt(v): a gradient that is only float32 rounding noise (dead ReLU units) gets a full lr-sized
+# step whose sign is the noise's, in either implementation; so Adam's equality is checked in float64 only.
+FLOAT32_CASES = [case for case in CASES if case[1] == "sgd"]
+
+
+@pytest.mark.parametrize(
+    "dtype, activation, optimizer, lr",
+    [(torch.float64, *case) for case in CASES] + [(torch.float32, *case) for case in FLOAT32_CASES],
+)
+def test_batched_training_equals_one_by_one(dtype, activation, optimizer, lr):
+    mlps = _networks(activation, dtype)
+    batched = BatchedMLP.stack(mlps)
+    assert _max_difference(batched, mlps) == 0.0
+    x = torch.linspace(-1, 1, 10, dtype=dtype)[:, None]
+    y = torch.sin(3 * x)[None].expand(len(mlps), -1, -1).clone()
+    log = train_batched(batched, x, y, optimizer=optimizer, lr=lr, steps=100)
+    train_one_by_one(mlps, x, y, optimizer=optimizer, lr=lr, steps=100)
+    assert (log.steps_taken == 100).all()
+    assert _max_difference(batched, mlps) < 1e-5
+    assert log.losses[-1].max() < log.losses[0].min()  # it did train
+
+
+def test_per_model_stopping_rule_matches_one_by_one():
+    mlps = _networks("gaussian", torch.float64)
+    batched = BatchedMLP.stack(mlps)
+    x = torch.linspace(-1, 1, 10, dtype=torch.float64)[:, None]
+    y = torch.sin(3 * x)[None].expand(len(mlps), -1, -1).clone()
+    log = train_batched(batched, x, y, optimizer="adam", lr=1e-2, steps=300, stop_loss=1e-3)
+    taken = train_one_by_one(mlps, x, y, optimizer="adam", lr=1e-2, steps=300, stop_loss=1e-3)
+    assert log.steps_taken.tolist() == taken
+    assert len(set(taken)) > 1  # the models really stopped at different steps
+    assert _max_difference(batched, mlps) < 1e-5
+
+
+def test_per_model_learning_rates_are_per_model():
+    mlps = _networks("relu", torch.float64, n=2)
+    batched = BatchedMLP.stack(mlps)
+    x = torch.linspace(-1, 1, 10, dtype=torch.float64)[:, None]
+    y = torch.sin(3 * x)[None].expand(2, -1, -1).clone()
+    train_batched(batched, x, y, optimizer="sgd", lr=torch.tensor([1e-2, 0.0]), steps=20)
+    train_one_by_one(mlps[:1], x, y[:1], optimizer="sgd", lr=1e-2, steps=20)
+    after = batched.unstack()
+    assert all(torch.allclose(a, b, atol=1e-10) for a, b in zip(after[0].parameters(), mlps[0].parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(after[1].parameters(), mlps[1].parameters()))  # lr 0: unchanged

@@ -1,0 +1,56 @@
+"""A bad config stops the workflow before any job: non-zero exit, the key named, nothing under results/."""
+
+import copy
+
+import pytest
+import yaml
+
+from conftest import REPO, run_snakemake
+
+
+def _default():
+    return yaml.safe_load((REPO / "config/config.yaml").read_text())
+
+
+def _set(config, path, value):
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return config
+
+
+FIG1 = ("toy", "experiments", "fig1_depth")
+RELU = FIG1 + ("variants", "relu")
+BAD = {
+    "unknown top-level key": (("learning_rate",), 0.1, "learning_rate"),
+    "unknown nested key": (RELU + ("train", "momentum"), 0.9, "toy.experiments.fig1_depth.variants.relu.train.momentum"),
+    "depth 0": (FIG1 + ("depths",), [0, 2], "toy.experiments.fig1_depth.depths[0]"),
+    "negative learning rate": (RELU + ("train", "lr"), -0.01, "toy.experiments.fig1_depth.variants.relu.train.lr"),
+    "unknown activation": (RELU + ("model", "activation"), "tanhh", "toy.experiments.fig1_depth.variants.relu.model.activation"),
+    "width as a string": (RELU + ("model", "width"), "wide", "toy.experiments.fig1_depth.variants.relu.model.width"),
+    "seeds not a list": (("seeds",), 3, "seeds"),
+    "unknown optimizer": (RELU + ("train", "optimizer"), "rmsprop", "toy.experiments.fig1_depth.variants.relu.train.optimizer"),
+    "unknown init kind": (RELU + ("init", "kind"), "he", "toy.experiments.fig1_depth.variants.relu.init.kind"),
+    "negative grid size": (("toy", "grid_points"), -5, "toy.grid_points"),
+    "unknown device": (("device",), "tpu", "device"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_config_is_refused_with_its_key(case, workflow_copy):
+    path, value, key = BAD[case]
+    config = _set(copy.deepcopy(_default()), path, value)
+    (workflow_copy / "config/config.yaml").write_text(yaml.safe_dump(config))
+    result = run_snakemake(workflow_copy, "fig1_depth", check=False)
+    assert result.returncode != 0
+    assert key in result.stderr + result.stdout
+    assert not (workflow_copy / "results").exists()
+
+
+def test_default_and_paper_configs_are_valid():
+    from initgen.config import load_config, validate_config
+
+    schema = REPO / "workflow/schemas/config.schema.yaml"
+    validate_config(load_config(REPO / "config/config.yaml"), schema)
+    validate_config(load_config(REPO / "config/config.yaml", REPO / "config/paper.yaml"), schema)
