@@ -10,7 +10,9 @@ SCALES = {"relu": 1.0, "gaussian": 0.5, "sine": 3.0}
 
 def _networks(activation, dtype, n=4, width=32, depth=3):
     spec = {"activation": activation, "width": width}
-    return [draw_mlp(spec, {"kind": "xavier_uniform"}, seed, depth, SCALES[activation], dtype=dtype) for seed in range(n)]
+    return [
+        draw_mlp(spec, {"kind": "xavier_uniform"}, seed, depth, SCALES[activation], dtype=dtype) for seed in range(n)
+    ]
 
 
 def _max_difference(batched, mlps):
@@ -65,5 +67,9 @@ def test_per_model_learning_rates_are_per_model():
     train_batched(batched, x, y, optimizer="sgd", lr=torch.tensor([1e-2, 0.0]), steps=20)
     train_one_by_one(mlps[:1], x, y[:1], optimizer="sgd", lr=1e-2, steps=20)
     after = batched.unstack()
-    assert all(torch.allclose(a, b, atol=1e-10) for a, b in zip(after[0].parameters(), mlps[0].parameters()))
-    assert all(torch.equal(a, b) for a, b in zip(after[1].parameters(), mlps[1].parameters()))  # lr 0: unchanged
+    assert all(
+        torch.allclose(a, b, atol=1e-10) for a, b in zip(after[0].parameters(), mlps[0].parameters(), strict=True)
+    )
+    assert all(
+        torch.equal(a, b) for a, b in zip(after[1].parameters(), mlps[1].parameters(), strict=True)
+    )  # lr 0: unchanged

@@ -4,7 +4,6 @@ import copy
 
 import pytest
 import yaml
-
 from conftest import REPO, run_snakemake
 
 
@@ -24,17 +23,29 @@ FIG1 = ("toy", "experiments", "fig1_depth")
 RELU = FIG1 + ("variants", "relu")
 BAD = {
     "unknown top-level key": (("learning_rate",), 0.1, "learning_rate"),
-    "unknown nested key": (RELU + ("train", "momentum"), 0.9, "toy.experiments.fig1_depth.variants.relu.train.momentum"),
+    "unknown nested key": (
+        RELU + ("train", "momentum"),
+        0.9,
+        "toy.experiments.fig1_depth.variants.relu.train.momentum",
+    ),
     "depth 0": (FIG1 + ("depths",), [0, 2], "toy.experiments.fig1_depth.depths[0]"),
     "negative learning rate": (RELU + ("train", "lr"), -0.01, "toy.experiments.fig1_depth.variants.relu.train.lr"),
-    "unknown activation": (RELU + ("model", "activation"), "tanhh", "toy.experiments.fig1_depth.variants.relu.model.activation"),
+    "unknown activation": (
+        RELU + ("model", "activation"),
+        "tanhh",
+        "toy.experiments.fig1_depth.variants.relu.model.activation",
+    ),
     "width as a string": (RELU + ("model", "width"), "wide", "toy.experiments.fig1_depth.variants.relu.model.width"),
     "seeds not a list": (("seeds",), 3, "seeds"),
-    "unknown optimizer": (RELU + ("train", "optimizer"), "rmsprop", "toy.experiments.fig1_depth.variants.relu.train.optimizer"),
+    "unknown optimizer": (
+        RELU + ("train", "optimizer"),
+        "rmsprop",
+        "toy.experiments.fig1_depth.variants.relu.train.optimizer",
+    ),
     "unknown init kind": (RELU + ("init", "kind"), "he", "toy.experiments.fig1_depth.variants.relu.init.kind"),
     "negative grid size": (("toy", "grid_points"), -5, "toy.grid_points"),
     "unknown device": (("device",), "tpu", "device"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

@@ -30,8 +30,12 @@ def test_relative_error_per_frequency_sees_phase_and_amplitude():
     target = evaluate_signal({"freqs": [2.0, 5.0]}, x)
     half_amplitude = evaluate_signal({"freqs": [2.0, 5.0], "amps": [0.5, 1.0]}, x)
     flipped = evaluate_signal({"freqs": [2.0, 5.0], "phases": [0.0, np.pi]}, x)
-    np.testing.assert_allclose(spectra.relative_error_per_frequency(half_amplitude, target, f, [2.0, 5.0]), [0.5, 0], atol=1e-9)
-    np.testing.assert_allclose(spectra.relative_error_per_frequency(flipped, target, f, [2.0, 5.0]), [0, 2.0], atol=1e-9)
+    np.testing.assert_allclose(
+        spectra.relative_error_per_frequency(half_amplitude, target, f, [2.0, 5.0]), [0.5, 0], atol=1e-9
+    )
+    np.testing.assert_allclose(
+        spectra.relative_error_per_frequency(flipped, target, f, [2.0, 5.0]), [0, 2.0], atol=1e-9
+    )
 
 
 def test_training_points_and_their_nyquist_frequency():

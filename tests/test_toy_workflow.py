@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, copy_workflow, planned_jobs, run_snakemake
 
 TOY_TARGETS = ["fig1_depth", "fig2_spectral_bias", "fig3_init_spectrum", "fig5_highbw_1d", "fig7_decay_rates"]
@@ -47,7 +46,9 @@ def test_every_artifact_has_metrics_figures_and_tables(built):
         for suffix in (".csv", ".md", ".tex"):
             assert (folder / f"summary{suffix}").stat().st_size > 100
     fig1 = yaml.safe_load((built / "results/fig1_depth/metrics.json").read_text())
-    assert {(r["variant"], r["depth"]) for r in fig1["runs"]} == {(a, d) for a in ("relu", "gaussian", "sine") for d in (1, 2, 3)}
+    assert {(r["variant"], r["depth"]) for r in fig1["runs"]} == {
+        (a, d) for a in ("relu", "gaussian", "sine") for d in (1, 2, 3)
+    }
     assert set(fig1["trends"]) == {"relu", "gaussian", "sine"}
     fig2 = yaml.safe_load((built / "results/fig2_spectral_bias/metrics.json").read_text())
     assert all("spectral_bias_rho" in run and "converged_step_at_25" in run for run in fig2["runs"])

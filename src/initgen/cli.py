@@ -14,9 +14,11 @@ from initgen.errors import UserFacingError
 
 COMMANDS = {
     "validate-config": "initgen.config:cli_validate",
-    "toy-train": "initgen.experiments.toy:cli_train",
-    "toy-analyze": "initgen.experiments.toy:cli_analyze",
+    "toy-train": "initgen.experiments.toy_train:cli_train",
+    "toy-analyze": "initgen.experiments.toy_analyze:cli_analyze",
     "toy-plot": "initgen.plots.toy:cli_plot",
+    "data-download": "initgen.data.registry:cli_download",
+    "data-prepare": "initgen.data.registry:cli_prepare",
 }
 
 
