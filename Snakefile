@@ -12,6 +12,8 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/toy.smk"
+include: "workflow/rules/related.smk"
+include: "workflow/rules/deep.smk"
 
 
 rule all:

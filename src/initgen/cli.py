@@ -19,6 +19,18 @@ COMMANDS = {
     "toy-plot": "initgen.plots.toy:cli_plot",
     "data-download": "initgen.data.registry:cli_download",
     "data-prepare": "initgen.data.registry:cli_prepare",
+    "asi-run": "initgen.experiments.related:cli_asi_run",
+    "linear-imbalance-run": "initgen.experiments.related:cli_linear_imbalance_run",
+    "linear-width-run": "initgen.experiments.related:cli_linear_width_run",
+    "related-analyze": "initgen.experiments.related_analyze:cli_analyze",
+    "related-plot": "initgen.plots.related:cli_plot",
+    "deep-pretrain": "initgen.experiments.deep:cli_pretrain",
+    "deep-train": "initgen.experiments.deep:cli_train",
+    "deep-input-gradients": "initgen.experiments.deep:cli_input_gradients",
+    "deep-table": "initgen.experiments.deep:cli_table",
+    "deep-fig6-metrics": "initgen.experiments.deep:cli_fig6_metrics",
+    "deep-corruption-metrics": "initgen.experiments.deep:cli_corruption_metrics",
+    "deep-plot": "initgen.plots.deep:cli_plot",
 }
 
 

@@ -1,0 +1,65 @@
+"""Input gradients as a bandwidth measure for image classifiers (Ramasinghe et al., App. A.2, Fig 6).
+
+For each image x (pixels scaled to [0, 1]) we take the gradient of the network's averaged output,
+mean_k f_k(x), with respect to every pixel. Larger first derivatives mean more energy at high frequencies, so
+the mean absolute input gradient is our scalar "bandwidth" of a network (logit units per unit pixel
+change). The model runs in eval mode, so images do not interact through batch norm: each gradient is
+per image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+
+def input_gradients(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    mean: Sequence[float],
+    std: Sequence[float],
+    batch_size: int = 256,
+) -> torch.Tensor:
+    """d mean_k f_k(x) / dx for uint8 images [N, C, H, W]; returns float32 [N, C, H, W] on the CPU."""
+    device = next(model.parameters()).device
+    mean_t = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    std_t = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    was_training = model.training
+    model.eval()
+    grads = []
+    for start in range(0, images.shape[0], batch_size):
+        pixels = (images[start : start + batch_size].to(device).float() / 255.0).requires_grad_(True)
+        outputs = model((pixels - mean_t) / std_t)
+        # Summing over the batch keeps per-image gradients (eval mode: images do not interact).
+        (grad,) = torch.autograd.grad(outputs.float().mean(dim=1).sum(), pixels)
+        grads.append(grad.detach().cpu())
+    model.train(was_training)
+    return torch.cat(grads)
+
+
+def bandwidth(grads: torch.Tensor | np.ndarray) -> float:
+    """The scalar bandwidth: mean absolute input gradient over images and pixels."""
+    return float(np.abs(np.asarray(grads, dtype=np.float64)).mean())
+
+
+def per_image_bandwidth(grads: torch.Tensor) -> np.ndarray:
+    """Mean absolute input gradient of each image, [N]."""
+    return grads.abs().flatten(1).mean(1).double().numpy()
+
+
+def symmetric_edges(values: Sequence[np.ndarray], bins: int = 81, quantile: float = 0.999) -> np.ndarray:
+    """Shared histogram bin edges for several gradient samples: symmetric about 0, out to the `quantile`
+    of |g| over all of them (values beyond it fall into the outermost bins)."""
+    pooled = np.abs(np.concatenate([np.ravel(v) for v in values]))
+    limit = float(np.quantile(pooled, quantile)) if pooled.size else 1.0
+    limit = limit if limit > 0 else 1.0
+    return np.linspace(-limit, limit, bins + 1)
+
+
+def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Density histogram of `values` on `edges`, the tails clipped into the outermost bins."""
+    clipped = np.clip(np.ravel(values), edges[0], edges[-1])
+    counts, _ = np.histogram(clipped, bins=edges, density=True)
+    return counts

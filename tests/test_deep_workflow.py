@@ -1,0 +1,115 @@
+"""The deep-classifier rules: the paper grid's job plan; a tiny end-to-end run of the default deep targets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import planned_jobs, run_snakemake
+
+from initgen.results import read_json
+
+PAPER_MODELS = [
+    "vgg11",
+    "vgg16",
+    "alexnet",
+    "efficientnet_b0",
+    "densenet121",
+    "resnet18",
+    "resnet50",
+    "senet18",
+    "convmixer",
+]
+DEEP_TARGETS = ("table1_digits", "fig6_input_gradients", "corruption_sweep")
+
+
+def test_paper_config_plans_every_model_init_and_seed_for_table1_cifar10(workflow_copy):
+    result = run_snakemake(workflow_copy, "-n", "table1_cifar10", "--configfile", "config/paper.yaml")
+    text = result.stdout + result.stderr
+    seeds = yaml.safe_load((workflow_copy / "config/config.yaml").read_text())["seeds"]
+    planned = set()
+    for block in re.split(r"\n(?=(?:local)?rule )", text):
+        match = re.search(r"wildcards: dataset=cifar10, model=(\w+), init=(\w+), seed=(\d+)", block)
+        if match and block.startswith(("rule deep_train:", "rule deep_pretrain:")):
+            planned.add((block.split(":")[0].split()[1],) + (match[1], match[2], int(match[3])))
+    expected_train = {
+        ("deep_train", m, i, s) for m in PAPER_MODELS for i in ("random", "highbw") for s in seeds
+    }
+    expected_pretrain = {("deep_pretrain", m, "highbw", s) for m in PAPER_MODELS for s in seeds}
+    assert planned == expected_train | expected_pretrain
+    jobs = planned_jobs(workflow_copy, "table1_cifar10", "--configfile", "config/paper.yaml")
+    assert jobs["deep_train"] == 9 * 2 * len(seeds) and jobs["deep_pretrain"] == 9 * len(seeds)
+    assert jobs["deep_table_cifar10"] == 1 and jobs["data_download_cifar10"] == 1
+    # The paper config asks SLURM for a GPU per training job.
+    assert re.search(r"rule deep_train:.*?resources:[^\n]*gpu=1[^\n]*cpus_per_gpu=8", text, re.S)
+
+
+TINY = {
+    "seeds": [0, 1],
+    "deep": {
+        "datasets": {"digits": ["mlp"]},
+        "train": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},
+        "pretrain": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},
+        "corruption": {"dataset": "digits", "model": "mlp", "fractions": [0.5, 1.0]},
+        "input_gradients": {"images": 32, "batch_size": 32, "sample_values": 500},
+    },
+}
+
+
+@pytest.mark.slow
+def test_tiny_config_builds_the_default_deep_targets_end_to_end(workflow_copy: Path):
+    run_snakemake(workflow_copy, *DEEP_TARGETS, overrides=TINY)
+    results = workflow_copy / "results"
+
+    table = read_json(results / "table1_digits/metrics.json")
+    assert len(table["runs"]) == 2 * 2  # one model x (random, highbw) x 2 seeds
+    assert {(r["init"], r["seed"]) for r in table["runs"]} == {
+        (i, s) for i in ("random", "highbw") for s in (0, 1)
+    }
+    for run in table["runs"]:
+        assert 0 <= run["test_acc"] <= 1 and 1 <= run["epochs"] <= 3
+        assert (run["init"] == "highbw") == ("pretrain_epochs" in run)
+    diff = table["summary"]["mlp/highbw-random"]["test_acc"]
+    assert diff["n"] == 2 and diff["ci_low"] <= diff["mean"] <= diff["ci_high"]
+    markdown = (results / "table1_digits/table1_digits.md").read_text()
+    assert "MLP (3 hidden)" in markdown and "±" in markdown and "95% interval" in markdown
+    for suffix in (".csv", ".tex"):
+        assert (results / f"table1_digits/table1_digits{suffix}").stat().st_size > 0
+    for stem in (
+        "table1_digits/curves",
+        "fig6_input_gradients/fig6_input_gradients",
+        "corruption_sweep/corruption_sweep",
+    ):
+        for suffix in (".png", ".pdf"):
+            assert (results / f"{stem}{suffix}").stat().st_size > 1000, stem
+
+    fig6 = read_json(results / "fig6_input_gradients/metrics.json")
+    assert len(fig6["runs"]) == 2 * 2 and all(r["bandwidth"] > 0 for r in fig6["runs"])
+    assert fig6["summary"]["digits/mlp/highbw÷random"]["ratio"]["n"] == 2
+
+    sweep = read_json(results / "corruption_sweep/metrics.json")
+    assert sorted({r["init"] for r in sweep["runs"]}) == ["corrupt0.5", "highbw", "random"]
+    changed = {r["init"]: r["pretrain_labels_changed"] for r in sweep["runs"] if r["init"] != "random"}
+    assert 0.3 < changed["corrupt0.5"] < 0.5 < 0.8 < changed["highbw"] < 1
+
+    # Checkpoints where the cluster layout says, resume files cleaned up after success.
+    checkpoints = workflow_copy / "checkpoints/digits/mlp"
+    assert (checkpoints / "highbw/seed1/pretrained.pt").exists() and (
+        checkpoints / "random/seed0/final.pt"
+    ).exists()
+    assert not list(checkpoints.rglob("*_last.pt"))
+
+    # Nothing left to do; editing the plotting code reruns only the plots, not training or analysis.
+    assert planned_jobs(workflow_copy, *DEEP_TARGETS, overrides=TINY) == {}
+    plots = workflow_copy / "src/initgen/plots/deep.py"
+    plots.write_text(plots.read_text() + "\n# edited\n")
+    assert planned_jobs(workflow_copy, *DEEP_TARGETS, overrides=TINY) == {
+        "deep_curves_digits": 1,
+        "fig6_plot": 1,
+        "corruption_plot": 1,
+        "table1_digits": 1,
+        "fig6_input_gradients": 1,
+        "corruption_sweep": 1,
+    }

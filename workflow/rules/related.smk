@@ -1,0 +1,139 @@
+# The related papers (SPEC "ASI" and "Overparametrized linear networks"): asi, linear_imbalance, linear_width.
+# Per artifact: run step(s) -> related_analyze (metrics.json) -> related_plot (figures, tables).
+RELATED = config["related"]
+RELATED_ARTIFACTS = ("asi", "linear_imbalance", "linear_width")
+RELATED_RUNS = {
+    "asi": ["results/asi/main.npz", "results/asi/sweep.npz"],
+    "linear_imbalance": ["results/linear_imbalance/runs.npz"],
+    "linear_width": ["results/linear_width/runs.npz"],
+}
+RELATED_FIGURES = {
+    "asi": ["asi", "asi_sweep"],
+    "linear_imbalance": ["linear_imbalance"],
+    "linear_width": ["linear_width"],
+}
+RELATED_TABLES = {"asi": ["summary", "sweep"], "linear_imbalance": ["summary"], "linear_width": ["summary"]}
+RELATED_RUN_CODE = ("experiments/related", "experiments/toy_train")
+
+
+# Per artifact: metrics.json, then its figures (PNG + PDF) and tables (CSV, Markdown, LaTeX).
+RELATED_OUTPUTS = {
+    artifact: [f"results/{artifact}/metrics.json"]
+    + [f"results/{artifact}/{stem}{s}" for stem in RELATED_FIGURES[artifact] for s in (".png", ".pdf")]
+    + [f"results/{artifact}/{stem}{s}" for stem in RELATED_TABLES[artifact] for s in (".csv", ".md", ".tex")]
+    for artifact in RELATED_ARTIFACTS
+}
+
+
+rule asi_run:
+    input:
+        code=code("asi", "ntk", "models/mlp", "train/batched", *RELATED_RUN_CODE),
+    output:
+        "results/asi/{part}.npz",
+    params:
+        spec=as_arg(RELATED["asi"]),
+        seeds=as_arg(config["seeds"]),
+        device=config["device"],
+    wildcard_constraints:
+        part="main|sweep",
+    threads: 1
+    resources:
+        gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+    log:
+        "logs/asi/run_{part}.log",
+    benchmark:
+        "logs/benchmark/asi/run_{part}.tsv"
+    shell:
+        "initgen asi-run --part {wildcards.part} --spec {params.spec} --seeds {params.seeds}"
+        " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+
+
+rule linear_imbalance_run:
+    input:
+        code=code("linear_nets", *RELATED_RUN_CODE),
+    output:
+        "results/linear_imbalance/runs.npz",
+    params:
+        spec=as_arg(RELATED["linear_imbalance"]),
+        seeds=as_arg(config["seeds"]),
+        device=config["device"],
+    threads: 1
+    resources:
+        gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+    log:
+        "logs/linear_imbalance/run.log",
+    benchmark:
+        "logs/benchmark/linear_imbalance/run.tsv"
+    shell:
+        "initgen linear-imbalance-run --spec {params.spec} --seeds {params.seeds}"
+        " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+
+
+rule linear_width_run:
+    input:
+        code=code("linear_nets", *RELATED_RUN_CODE),
+    output:
+        "results/linear_width/runs.npz",
+    params:
+        spec=as_arg(RELATED["linear_width"]),
+        seeds=as_arg(config["seeds"]),
+        device=config["device"],
+    threads: 1
+    resources:
+        gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+    log:
+        "logs/linear_width/run.log",
+    benchmark:
+        "logs/benchmark/linear_width/run.tsv"
+    shell:
+        "initgen linear-width-run --spec {params.spec} --seeds {params.seeds}"
+        " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
+
+
+# Analysis and plots, one rule each per artifact (their outputs differ), plus the target rule named after it.
+for _artifact in RELATED_ARTIFACTS:
+
+    rule:
+        name:
+            f"{_artifact}_analyze"
+        input:
+            runs=RELATED_RUNS[_artifact],
+            code=code("experiments/related_analyze"),
+        output:
+            f"results/{_artifact}/metrics.json",
+        params:
+            artifact=_artifact,
+        log:
+            f"logs/{_artifact}/analyze.log",
+        benchmark:
+            f"logs/benchmark/{_artifact}/analyze.tsv"
+        shell:
+            "initgen related-analyze --artifact {params.artifact} --runs {input.runs} --out {output} > {log} 2>&1"
+
+    rule:
+        name:
+            f"{_artifact}_plot"
+        input:
+            runs=RELATED_RUNS[_artifact],
+            metrics=f"results/{_artifact}/metrics.json",
+            code=code("figures", "tables", "plots/related"),
+        output:
+            RELATED_OUTPUTS[_artifact][1:],
+        params:
+            artifact=_artifact,
+            out_dir=lambda w, output: os.path.dirname(output[0]),
+        log:
+            f"logs/{_artifact}/plot.log",
+        benchmark:
+            f"logs/benchmark/{_artifact}/plot.tsv"
+        shell:
+            "initgen related-plot --artifact {params.artifact} --runs {input.runs} --metrics {input.metrics}"
+            " --out-dir {params.out_dir} > {log} 2>&1"
+
+    rule:
+        name:
+            _artifact
+        input:
+            RELATED_OUTPUTS[_artifact],
+
+    ALL_TARGETS.extend(RELATED_OUTPUTS[_artifact])
