@@ -58,5 +58,16 @@ def planned_jobs(workdir: Path, *targets: str, overrides: dict | None = None) ->
 
 
 @pytest.fixture
+def one_thread():
+    """Tiny matrices: one torch thread is fastest, and two threads spin badly on a busy 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def workflow_copy(tmp_path: Path) -> Path:
     return copy_workflow(tmp_path / "wf")

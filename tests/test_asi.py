@@ -12,14 +12,7 @@ from initgen import asi, ntk
 from initgen.models.mlp import MLP, BatchedMLP
 from initgen.train.batched import train_batched
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny matrices: one thread is fastest, and two threads spin badly on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _mlp(seed=0, width=16, depth=2, std=3.0):

@@ -10,14 +10,7 @@ import torch
 
 from initgen import linear_nets as ln
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny matrices: one thread is fastest, and two threads spin badly on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _problem(D=30, n=10, m=1, h=40, scale_u=None, scale_v=None, seed=0):
