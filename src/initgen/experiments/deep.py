@@ -141,39 +141,11 @@ def run_pretrain(
     info, (images, labels), test = _data(job, device)
     corrupted = corrupt_labels(labels, fraction, job["seed"])
     model = initial_model(job, info)
-    torch.manual_seed(TRAIN_SEED_OFFSET + job["seed"])
-    out_checkpoint = Path(out_checkpoint)
-    last = out_checkpoint.with_name("pretrain_last.pt")
-    result = train_classifier(
-        model,
-        (images, corrupted),
-        test,
-        info,
-        job["settings"],
-        seed=job["seed"],
-        device=device,
-        checkpoint_path=last,
-        checkpoint_every=job.get("checkpoint_every", 1),
-        use_compile=job.get("compile", False),
-        run_config={"job": job, "phase": "pretrain"},
-        progress=progress,
-        description=f"pretrain {job['dataset']}/{job['model']}/{job['init']}/seed{job['seed']}",
-    )
     changed = float((corrupted != labels).float().mean())
-    summary = _summary(job, result, {"fraction": fraction, "labels_changed": changed})
-    save_checkpoint(
-        out_checkpoint,
-        model,
-        epoch=result["epochs"],
-        config=job,
-        extra={"phase": "pretrain", "diverged": result["diverged"]},
-    )
-    _write_history(out_history, result["history"])
-    write_json(out_json, summary)
-    last.unlink(
-        missing_ok=True
-    )  # the pre-trained checkpoint is complete: the resume file is no longer needed
-    return summary
+    return _fit_and_save(
+        "pretrain", job, model, (images, corrupted), test, info, device, out_checkpoint, out_json, out_history,
+        progress, extra={"fraction": fraction, "labels_changed": changed},
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- training
@@ -190,11 +162,23 @@ def run_train(
         state = load_checkpoint(pretrained)
         restore(state, model, restore_rng=False)
         extra = {"pretrain_diverged": bool(state["extra"].get("diverged", False))}
+    return _fit_and_save(
+        "train", job, model, train, test, info, device, out_checkpoint, out_json, out_history, progress, extra,
+        skip=extra.get("pretrain_diverged", False),
+    )  # fmt: skip
+
+
+def _fit_and_save(phase, job, model, train, test, info, device, out_checkpoint, out_json, out_history, progress,
+                  extra, skip=False) -> dict:  # fmt: skip
+    """Train one phase ("pretrain" or "train") and write its checkpoint, history and summary.
+
+    The resume file <phase>_last.pt next to the checkpoint is removed once the phase's outputs are complete.
+    `skip`: nothing to train from (its pre-training diverged): recorded as diverged, the DAG goes on.
+    """
     torch.manual_seed(TRAIN_SEED_OFFSET + job["seed"])
     out_checkpoint = Path(out_checkpoint)
-    last = out_checkpoint.with_name("train_last.pt")
-    if extra.get("pretrain_diverged"):
-        # Nothing to train from: recorded as diverged, the DAG goes on.
+    last = out_checkpoint.with_name(f"{phase}_last.pt")
+    if skip:
         result = {
             "history": [],
             "epochs": 0,
@@ -215,9 +199,9 @@ def run_train(
             checkpoint_path=last,
             checkpoint_every=job.get("checkpoint_every", 1),
             use_compile=job.get("compile", False),
-            run_config={"job": job, "phase": "train"},
+            run_config={"job": job, "phase": phase},
             progress=progress,
-            description=f"train {job['dataset']}/{job['model']}/{job['init']}/seed{job['seed']}",
+            description=f"{phase} {job['dataset']}/{job['model']}/{job['init']}/seed{job['seed']}",
         )
     summary = _summary(job, result, extra)
     save_checkpoint(
@@ -225,12 +209,13 @@ def run_train(
         model,
         epoch=result["epochs"],
         config=job,
-        extra={"phase": "train", "diverged": result["diverged"]},
+        extra={"phase": phase, "diverged": result["diverged"]},
     )
     _write_history(out_history, result["history"])
     write_json(out_json, summary)
     last.unlink(missing_ok=True)
     return summary
+
 
 
 # ---------------------------------------------------------------------------------------- input gradients

@@ -151,28 +151,13 @@ def train_classifier(
         memory_format=memory_format,
     )
     eval_batch = settings["eval_batch_size"]
-    train_eval = InMemoryBatches(
-        images,
-        labels,
-        eval_batch,
-        shuffle=False,
-        seed=seed,
-        mean=stats["mean"],
-        std=stats["std"],
-        memory_format=memory_format,
-    )
-    test_eval = None
-    if test is not None:
-        test_eval = InMemoryBatches(
-            test[0].to(device),
-            test[1].to(device),
-            eval_batch,
-            shuffle=False,
-            seed=seed,
-            mean=stats["mean"],
-            std=stats["std"],
-            memory_format=memory_format,
-        )
+
+    def evaluation_batches(x, y):
+        return InMemoryBatches(x, y, eval_batch, shuffle=False, seed=seed, mean=stats["mean"], std=stats["std"],
+                               memory_format=memory_format)  # fmt: skip
+
+    train_eval = evaluation_batches(images, labels)
+    test_eval = None if test is None else evaluation_batches(test[0].to(device), test[1].to(device))
 
     model = accelerate(model, device, use_compile)
     optimizer = torch.optim.SGD(
