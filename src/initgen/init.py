@@ -17,7 +17,7 @@ import torch
 
 from initgen.errors import ConfigError
 from initgen.models.mlp import MLP, BatchedMLP
-from initgen.signals import evaluate_signal, grid, sample_points
+from initgen.signals import evaluate_signal, sample_points
 from initgen.train.batched import train_batched
 
 DEFAULT_PRETRAIN_POINTS = {"kind": "grid", "n": 256}  # our choice: dense enough for the spikes we pre-train
@@ -112,5 +112,3 @@ def initialize(
     )
     return model, {"pretrain_final_loss": log.losses[-1].tolist(), "pretrain_x": x}
 
-
-__all__ = ["draw_mlp", "initialize", "noise_targets", "grid"]

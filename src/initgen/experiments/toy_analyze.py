@@ -48,7 +48,7 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
     cutoff = nyquist(experiment["train_x"])
     watch = experiment.get("watch_freqs", [])
     threshold = experiment.get("converged_rel_error", CONVERGED_REL_ERROR)
-    target_freqs = [f for f in experiment["target"].get("freqs", [])]
+    target_freqs = list(experiment["target"].get("freqs", []))
     runs, trends, arrays = [], {}, {}
     for name, data in trained.items():
         freqs = spectra.frequencies(data["grid"].size)

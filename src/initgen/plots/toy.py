@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -151,8 +152,6 @@ def cli_plot(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     trained = {Path(p).stem: load_npz(p) for p in args.trained}
     for data in trained.values():
-        import json
-
         data["job_freqs"] = json.loads(str(data["job"]))["target"].get("freqs", [])
     spectra, metrics = load_npz(args.spectra), read_json(args.metrics)
     if args.artifact == "fig1_depth":
