@@ -6,13 +6,17 @@ import sys
 from pathlib import Path
 
 from initgen.config import validate_config
+from snakemake.settings.types import DeploymentMethod
 
 # Fail before any job runs (so nothing is written) when the config is wrong; the message names the key.
 validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 
-# Rules call the package's CLI (`initgen ...`); make the environment that runs Snakemake find it even when
-# Snakemake was started as .venv/bin/snakemake without activating the venv.
-os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+# Rules call the package's CLI (`initgen ...`). With the default software deployment (the .venv of the README),
+# jobs run the `initgen` of the Python that runs Snakemake, even when it was started as .venv/bin/snakemake without
+# activating the venv. With `--sdm conda` each rule's `conda: ENV` environment provides it instead.
+ENV = "../envs/initgen.yaml"
+if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
+    shell.prefix(f"export PATH={shlex.quote(os.path.dirname(sys.executable))}:\"$PATH\"; ")
 
 # Every rule appends the files its target rules produce; `rule all` builds them all.
 ALL_TARGETS = []
@@ -21,7 +25,7 @@ LIBRARY = Path("src/initgen")
 
 
 def code(*modules):
-    """Source files a step depends on, as rule inputs: editing one reruns exactly the steps that list it.
+    """Source files a step depends on, as inputs of the steps: editing one reruns exactly the steps that list it.
 
     Snakemake's own `code` trigger sees only the rule body, not the library it calls, hence this.
     A module is named by its path under src/initgen without .py, e.g. code("spectra", "models/mlp").

@@ -48,7 +48,10 @@ for _name, _filename in DATA_ARCHIVES.items():
         localrule: True
         params:
             name=_name,
-            root=DATA_ROOT,
+            # data root = the folder above raw/ (derived from the output, so no path is hardcoded twice)
+            root=lambda w, output: str(Path(output[0]).parent.parent),
+        conda:
+            ENV
         shell:
             # On failure, show the log (URL + where to place the file) on the console, not only in the log.
             "initgen data-download {params.name} --data-root {params.root:q} > {log} 2>&1 || (cat {log} >&2; exit 1)"
@@ -69,7 +72,9 @@ rule data_prepare:
     params:
         # The dataset's config block data.<name> (empty when it has none): changing it reruns the preparation.
         options=lambda w: as_arg(config["data"].get(w.name, {})),
-        root=DATA_ROOT,
+        root=lambda w, output: str(Path(output.train).parent.parent.parent),
+    conda:
+        ENV
     shell:
         "initgen data-prepare {wildcards.name} --data-root {params.root:q} --options {params.options} > {log} 2>&1"
         " || (cat {log} >&2; exit 1)"

@@ -15,59 +15,7 @@ DEEP_PLOT_CODE = code("figures", "input_gradients", "plots/deep")
 DEEP_RUN = "{dataset}/{model}/{init}/seed{seed}"
 
 
-def deep_table(dataset):
-    return "table3_imagenet" if dataset == "imagenet" else f"table1_{dataset}"
-
-
-def corruption_inits():
-    """Inits of the label-corruption sweep: p = 1 is highbw itself; the other fractions are corrupt<p>."""
-    if not DEEP_CORRUPTION:
-        return []
-    return ["highbw" if p == 1 else f"corrupt{p:g}" for p in DEEP_CORRUPTION["fractions"]]
-
-
-def deep_job(w, phase):
-    """What one pre-training / training job needs, and nothing else (a change elsewhere does not rerun it)."""
-    return {
-        "dataset": w.dataset,
-        "model": w.model,
-        "init": w.init,
-        "seed": int(w.seed),
-        "settings": DEEP[phase],
-        "data_root": config["data"]["root"],
-        "data_options": config["data"].get(w.dataset, {}),
-        "compile": DEEP.get("compile", False),
-        "checkpoint_every": DEEP.get("checkpoint_every", 1),
-    }
-
-
-def deep_resources(rule_name):
-    """Snakemake resources of a deep rule from config deep.resources.<rule> (threads are separate)."""
-    block = (DEEP.get("resources") or {}).get(rule_name, {})
-    return {k: v for k, v in block.items() if k != "threads"}
-
-
-def deep_threads(rule_name):
-    return (DEEP.get("resources") or {}).get(rule_name, {}).get("threads", 1)
-
-
-def run_files(dataset, model, init, name):
-    return expand(f"results/deep/{dataset}/{model}/{init}/seed{{seed}}/{name}", seed=DEEP_SEEDS)
-
-
-def train_jsons(dataset, models, inits):
-    return [f for m in models for i in inits for f in run_files(dataset, m, i, "train.json")]
-
-
-def pretrain_jsons(dataset, models, inits):
-    return [f for m in models for i in inits if i != "random" for f in run_files(dataset, m, i, "pretrain.json")]
-
-
-def deep_train_inputs(w):
-    inputs = {"data": DATA_PREPARED[w.dataset], "code": DEEP_TRAIN_CODE}
-    if w.init != "random":
-        inputs["pretrained"] = f"checkpoints/{w.dataset}/{w.model}/{w.init}/seed{w.seed}/pretrained.pt"
-    return inputs
+include: "helpers/deep.smk"
 
 
 # Per rule (not global: other rules files may use the same wildcard names for other things).
@@ -99,6 +47,8 @@ rule deep_pretrain:
         f"logs/deep/{DEEP_RUN}/pretrain.log",
     benchmark:
         f"logs/benchmark/deep/{DEEP_RUN}/pretrain.tsv"
+    conda:
+        ENV
     shell:
         "initgen deep-pretrain --job {params.job} --device {params.device} --threads {threads}"
         " --checkpoint {output.checkpoint} --json {output.json} --history {output.history} > {log} 2>&1"
@@ -124,6 +74,8 @@ rule deep_train:
         f"logs/deep/{DEEP_RUN}/train.log",
     benchmark:
         f"logs/benchmark/deep/{DEEP_RUN}/train.tsv"
+    conda:
+        ENV
     shell:
         "initgen deep-train --job {params.job} {params.pretrained} --device {params.device} --threads {threads}"
         " --checkpoint {output.checkpoint} --json {output.json} --history {output.history} > {log} 2>&1"
@@ -158,21 +110,14 @@ rule deep_input_gradients:
         **deep_resources("input_gradients"),
     log:
         "logs/deep/{dataset}/{model}/{init}/input_gradients.log",
+    conda:
+        ENV
     shell:
         "initgen deep-input-gradients --job {params.job} --seeds {params.seeds} --pretrained {input.pretrained}"
         " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 
 # ----------------------------------------------------------------------------------- Table 1 / Table 3
-def table_outputs(dataset):
-    stem = f"results/{deep_table(dataset)}/{deep_table(dataset)}"
-    return [f"results/{deep_table(dataset)}/metrics.json"] + [f"{stem}{s}" for s in (".csv", ".md", ".tex")]
-
-
-def curves_outputs(dataset):
-    return [f"results/{deep_table(dataset)}/curves{s}" for s in (".png", ".pdf")]
-
-
 for _dataset, _models in DEEP["datasets"].items():
     _table = deep_table(_dataset)
 
@@ -191,6 +136,8 @@ for _dataset, _models in DEEP["datasets"].items():
             out_dir=lambda w, output: os.path.dirname(output[0]),
         log:
             f"logs/{_table}/table.log",
+        conda:
+            ENV
         shell:
             "initgen deep-table --dataset {params.dataset} --models {params.models} --train {input.train}"
             " --pretrain {input.pretrain} --out-dir {params.out_dir} > {log} 2>&1"
@@ -208,6 +155,8 @@ for _dataset, _models in DEEP["datasets"].items():
             title=f"{_dataset}: training on true labels",
         log:
             f"logs/{_table}/curves.log",
+        conda:
+            ENV
         shell:
             "initgen deep-plot curves {input.histories} --out {params.stem} --title {params.title:q} > {log} 2>&1"
 
@@ -242,6 +191,8 @@ if FIG6_GRADIENTS:
             FIG6_OUTPUTS[:4],
         log:
             "logs/fig6_input_gradients/metrics.log",
+        conda:
+            ENV
         shell:
             "initgen deep-fig6-metrics --gradients {input.gradients} --out-dir results/fig6_input_gradients"
             " > {log} 2>&1"
@@ -254,6 +205,8 @@ if FIG6_GRADIENTS:
             FIG6_OUTPUTS[4:],
         log:
             "logs/fig6_input_gradients/plot.log",
+        conda:
+            ENV
         shell:
             "initgen deep-plot fig6 {input.gradients} --out results/fig6_input_gradients/fig6_input_gradients"
             " > {log} 2>&1"
@@ -285,6 +238,8 @@ if DEEP_CORRUPTION:
             spec=as_arg(DEEP_CORRUPTION),
         log:
             "logs/corruption_sweep/metrics.log",
+        conda:
+            ENV
         shell:
             "initgen deep-corruption-metrics --spec {params.spec} --train {input.train} --pretrain {input.pretrain}"
             " --gradients {input.gradients} --out-dir results/corruption_sweep > {log} 2>&1"
@@ -297,6 +252,8 @@ if DEEP_CORRUPTION:
             CORRUPTION_OUTPUTS[4:],
         log:
             "logs/corruption_sweep/plot.log",
+        conda:
+            ENV
         shell:
             "initgen deep-plot corruption {input.metrics} --out results/corruption_sweep/corruption_sweep > {log} 2>&1"
 

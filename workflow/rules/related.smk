@@ -43,6 +43,8 @@ rule asi_run:
         "logs/asi/run_{part}.log",
     benchmark:
         "logs/benchmark/asi/run_{part}.tsv"
+    conda:
+        ENV
     shell:
         "initgen asi-run --part {wildcards.part} --spec {params.spec} --seeds {params.seeds}"
         " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
@@ -64,6 +66,8 @@ rule linear_imbalance_run:
         "logs/linear_imbalance/run.log",
     benchmark:
         "logs/benchmark/linear_imbalance/run.tsv"
+    conda:
+        ENV
     shell:
         "initgen linear-imbalance-run --spec {params.spec} --seeds {params.seeds}"
         " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
@@ -85,6 +89,8 @@ rule linear_width_run:
         "logs/linear_width/run.log",
     benchmark:
         "logs/benchmark/linear_width/run.tsv"
+    conda:
+        ENV
     shell:
         "initgen linear-width-run --spec {params.spec} --seeds {params.seeds}"
         " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
@@ -107,6 +113,8 @@ for _artifact in RELATED_ARTIFACTS:
             f"logs/{_artifact}/analyze.log",
         benchmark:
             f"logs/benchmark/{_artifact}/analyze.tsv"
+        conda:
+            ENV
         shell:
             "initgen related-analyze --artifact {params.artifact} --runs {input.runs} --out {output} > {log} 2>&1"
 
@@ -126,6 +134,8 @@ for _artifact in RELATED_ARTIFACTS:
             f"logs/{_artifact}/plot.log",
         benchmark:
             f"logs/benchmark/{_artifact}/plot.tsv"
+        conda:
+            ENV
         shell:
             "initgen related-plot --artifact {params.artifact} --runs {input.runs} --metrics {input.metrics}"
             " --out-dir {params.out_dir} > {log} 2>&1"

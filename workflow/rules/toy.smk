@@ -6,34 +6,7 @@ TOY_CODE_ANALYZE = code("spectra", "signals", "experiments/toy_analyze")
 TOY_CODE_PLOT = code("figures", "tables", "plots/toy")
 
 
-def toy_job(artifact, variant):
-    """What one training job needs, and nothing else (so editing another variant does not rerun it)."""
-    experiment = TOY[artifact]
-    job = {
-        "target": experiment["target"],
-        "train_x": experiment["train_x"],
-        "variant": experiment["variants"][variant],
-        "grid_points": config["toy"]["grid_points"],
-    }
-    if "depths" in experiment:
-        job["depths"] = experiment["depths"]
-    return job
-
-
-def toy_analysis_spec(artifact):
-    keys = ("target", "train_x", "watch_freqs", "converged_rel_error")
-    return {k: v for k, v in TOY[artifact].items() if k in keys}
-
-
-def toy_trained(wildcards):
-    return expand("results/{artifact}/train/{variant}.npz", artifact=wildcards.artifact, variant=TOY[wildcards.artifact]["variants"])
-
-
-def toy_outputs(artifact):
-    stem = f"results/{artifact}/{artifact}"
-    return [f"results/{artifact}/metrics.json", f"{stem}.png", f"{stem}.pdf"] + [
-        f"results/{artifact}/summary{s}" for s in (".csv", ".md", ".tex")
-    ]
+include: "helpers/toy.smk"
 
 
 rule toy_train:
@@ -54,6 +27,8 @@ rule toy_train:
         "logs/{artifact}/train_{variant}.log",
     benchmark:
         "logs/benchmark/{artifact}/train_{variant}.tsv"
+    conda:
+        ENV
     shell:
         "initgen toy-train --job {params.job} --seeds {params.seeds} --device {params.device}"
         " --threads {threads} --out {output} > {log} 2>&1"
@@ -74,6 +49,8 @@ rule toy_analyze:
         "logs/{artifact}/analyze.log",
     benchmark:
         "logs/benchmark/{artifact}/analyze.tsv"
+    conda:
+        ENV
     shell:
         "initgen toy-analyze --artifact {wildcards.artifact} --experiment {params.experiment}"
         " --trained {input.trained} --metrics {output.metrics} --spectra {output.spectra} > {log} 2>&1"
@@ -94,6 +71,8 @@ rule toy_plot:
         "logs/{artifact}/plot.log",
     benchmark:
         "logs/benchmark/{artifact}/plot.tsv"
+    conda:
+        ENV
     shell:
         "initgen toy-plot --artifact {wildcards.artifact} --trained {input.trained} --metrics {input.metrics}"
         " --spectra {input.spectra} --out-dir results/{wildcards.artifact} > {log} 2>&1"
