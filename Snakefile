@@ -14,6 +14,8 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/toy.smk"
 include: "workflow/rules/related.smk"
 include: "workflow/rules/deep.smk"
+include: "workflow/rules/curvature.smk"
+include: "workflow/rules/report.smk"  # last: it reads every artifact's outputs
 
 
 rule all:

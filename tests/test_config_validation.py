@@ -45,6 +45,11 @@ BAD = {
     "unknown init kind": (RELU + ("init", "kind"), "he", "toy.experiments.fig1_depth.variants.relu.init.kind"),
     "negative grid size": (("toy", "grid_points"), -5, "toy.grid_points"),
     "unknown device": (("device",), "tpu", "device"),
+    "unknown flat-minima bandwidth": (
+        ("flat_minima", "variants", "relu_low", "bandwidth"),
+        "medium",
+        "flat_minima.variants.relu_low.bandwidth",
+    ),
 }
 
 

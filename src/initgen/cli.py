@@ -31,6 +31,17 @@ COMMANDS = {
     "deep-fig6-metrics": "initgen.experiments.deep:cli_fig6_metrics",
     "deep-corruption-metrics": "initgen.experiments.deep:cli_corruption_metrics",
     "deep-plot": "initgen.plots.deep:cli_plot",
+    "flat-minima-train": "initgen.experiments.flat_minima:cli_train",
+    "flat-minima-hessian": "initgen.experiments.flat_minima:cli_hessian",
+    "flat-minima-analyze": "initgen.experiments.flat_minima:cli_analyze",
+    "deep-hessian": "initgen.experiments.deep_hessian:cli_hessian",
+    "deep-hessian-table": "initgen.experiments.deep_hessian:cli_table",
+    "curvature-plot": "initgen.plots.curvature:cli_plot",
+    "claims": "initgen.claims:cli_claims",
+    "dose-response": "initgen.dose_response:cli_dose_response",
+    "report": "initgen.report:cli_report",
+    "readme-claims": "initgen.report:cli_readme_claims",
+    "report-screenshot": "initgen.report:cli_screenshot",
 }
 
 

@@ -136,6 +136,7 @@ for _dataset, _models in DEEP["datasets"].items():
             out_dir=lambda w, output: os.path.dirname(output[0]),
         log:
             f"logs/{_table}/table.log",
+        localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
         shell:
@@ -155,6 +156,7 @@ for _dataset, _models in DEEP["datasets"].items():
             title=f"{_dataset}: training on true labels",
         log:
             f"logs/{_table}/curves.log",
+        localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
         shell:
@@ -191,6 +193,7 @@ if FIG6_GRADIENTS:
             FIG6_OUTPUTS[:4],
         log:
             "logs/fig6_input_gradients/metrics.log",
+        localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
         shell:
@@ -205,6 +208,7 @@ if FIG6_GRADIENTS:
             FIG6_OUTPUTS[4:],
         log:
             "logs/fig6_input_gradients/plot.log",
+        localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
         shell:
@@ -238,6 +242,7 @@ if DEEP_CORRUPTION:
             spec=as_arg(DEEP_CORRUPTION),
         log:
             "logs/corruption_sweep/metrics.log",
+        localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
         shell:
@@ -252,6 +257,7 @@ if DEEP_CORRUPTION:
             CORRUPTION_OUTPUTS[4:],
         log:
             "logs/corruption_sweep/plot.log",
+        localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
         shell:

@@ -113,6 +113,7 @@ for _artifact in RELATED_ARTIFACTS:
             f"logs/{_artifact}/analyze.log",
         benchmark:
             f"logs/benchmark/{_artifact}/analyze.tsv"
+        localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
         shell:
@@ -134,6 +135,7 @@ for _artifact in RELATED_ARTIFACTS:
             f"logs/{_artifact}/plot.log",
         benchmark:
             f"logs/benchmark/{_artifact}/plot.tsv"
+        localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
         shell:

@@ -71,6 +71,7 @@ rule toy_plot:
         "logs/{artifact}/plot.log",
     benchmark:
         "logs/benchmark/{artifact}/plot.tsv"
+    localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
     conda:
         ENV
     shell:

@@ -1,0 +1,377 @@
+"""Exp 5 of the main paper (Sec. 8, Fig 4, Table 2): does flatness track generalization?
+
+Signals y = a1 sin(2 pi f1 x) + a2 sin(2 pi f2 x), with (a1, f1, a2, f2) drawn per "draw" (the paper's four
+random variables; b = 2 pi f), sampled at equidistant points on [-1, 1). ReLU and Gaussian MLPs, each from a
+low-bandwidth init (ReLU Xavier, Gaussian small-variance) and a high-bandwidth one (ReLU pre-trained on a
+high-frequency sine, Gaussian Xavier), are trained until their training MSE falls below a threshold. At each
+minimum: the Hessian of the training MSE (curvature.hessian_metrics: trace, top eigenvalue, density), the test
+MSE on the dense grid, and a 1-D slice of the loss along the top eigenvector (beyond the paper).
+
+Steps, each one CLI command (workflow/rules/curvature.smk):
+    flat-minima-train    one variant, every draw x seed as one batched model  -> train/<variant>.npz
+    flat-minima-hessian  Hessian, slice and test error of each trained net   -> hessian/<variant>.json
+    flat-minima-analyze  results/table2_flat_minima/: metrics.json, table (CSV, Markdown, LaTeX)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import stats
+
+from initgen.curvature import HessianOperator, hessian_metrics, lanczos, make_batches, resolve_settings
+from initgen.errors import ConfigError
+from initgen.experiments.toy_train import DEFAULT_DEPTH, resolve_device
+from initgen.init import initialize
+from initgen.models.mlp import BatchedMLP, activation_scale
+from initgen.results import load_npz, read_json, save_npz, summarize, summarize_runs, write_json
+from initgen.signals import evaluate_signal, grid, sample_points
+from initgen.tables import mean_pm_std, write_table
+from initgen.train.batched import train_batched
+
+ARTIFACT = "table2_flat_minima"
+RUN_METRICS = ["trace", "top_eigenvalue", "expected_eigenvalue", "test_mse", "train_mse", "steps_taken"]
+DRAW_SEED_OFFSET = 5_000  # keeps the signal draws' stream apart from the network seeds
+
+
+# ------------------------------------------------------------------------------------------------ signals
+def draw_signal(draw: int, spec: dict) -> dict:
+    """The draw-th signal: a1, a2 ~ U(amplitudes), f1, f2 ~ U(frequencies) (cycles per unit), seeded."""
+    rng = np.random.default_rng([DRAW_SEED_OFFSET + int(spec["draw_seed"]), int(draw)])
+    a1, a2 = rng.uniform(*spec["amplitudes"], size=2)
+    f1, f2 = rng.uniform(*spec["frequencies"], size=2)
+    return {"freqs": [float(f1), float(f2)], "amps": [float(a1), float(a2)]}
+
+
+def check_spec(spec: dict) -> None:
+    for key in ("amplitudes", "frequencies"):
+        low, high = spec[key]
+        if not low <= high:
+            raise ConfigError(f"config key flat_minima.{key}: need [low, high] with low <= high, got {spec[key]}")
+
+
+# ----------------------------------------------------------------------------------------------- training
+def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
+    """Train every (draw, seed) network of one variant as one BatchedMLP; return arrays for save_npz.
+
+    job = {variant: {bandwidth, model, init, train}, draws, draw_seed, amplitudes, frequencies, train_x,
+    test_points}. Network m is draw m // len(seeds), seed seeds[m % len(seeds)]: the same seed starts from the
+    same weights for every draw.
+    """
+    check_spec(job)
+    variant = job["variant"]
+    model_spec, init_spec, train_spec = variant["model"], variant["init"], variant["train"]
+    depth = model_spec.get("depth", DEFAULT_DEPTH)
+    scale = activation_scale(model_spec["activation"], model_spec.get("sigma", 0.1), model_spec.get("omega", 10.0))
+    signals = [draw_signal(d, job) for d in range(job["draws"])]
+    draw_of = np.repeat(np.arange(job["draws"]), len(seeds))
+    seed_of = np.tile(np.asarray(seeds), job["draws"])
+    x_train = sample_points(job["train_x"], key="flat_minima.train_x")
+    y_train = np.stack([evaluate_signal(signals[d], x_train) for d in draw_of])  # [M, N]
+    dense = grid(job["test_points"])
+    y_dense = np.stack([evaluate_signal(signals[d], dense) for d in draw_of])
+
+    # each seed's start is drawn (and pre-trained) once, then copied for every draw
+    start, info = initialize(model_spec, init_spec, list(seeds), depth, [scale] * len(seeds), device)
+    copies = torch.as_tensor(np.tile(np.arange(len(seeds)), job["draws"]), device=start.scales.device)
+    model = BatchedMLP(
+        start.activation,
+        [w.detach()[copies].clone() for w in start.weights],
+        [b.detach()[copies].clone() for b in start.biases],
+        start.scales.reshape(-1)[copies],
+    )
+    pretrain_loss = np.asarray(info.get("pretrain_final_loss", [np.nan] * len(seeds)), dtype=float)
+    x_t = torch.as_tensor(x_train, dtype=torch.float32, device=device)[:, None]
+    y_t = torch.as_tensor(y_train, dtype=torch.float32, device=device)[..., None]
+    log = train_batched(
+        model,
+        x_t,
+        y_t,
+        loss="mse",
+        optimizer=train_spec["optimizer"],
+        lr=train_spec["lr"],
+        steps=train_spec["steps"],
+        stop_loss=train_spec.get("stop_mse"),
+        progress=f"train {model_spec['activation']}/{variant['bandwidth']}",
+    )
+    with torch.no_grad():
+        prediction = model(torch.as_tensor(dense, dtype=torch.float32, device=device)[:, None])[..., 0]
+    arrays = {
+        "x_train": x_train,
+        "y_train": y_train,
+        "grid": dense,
+        "target_grid": y_dense,
+        "prediction_grid": prediction.cpu().numpy(),
+        "draws": draw_of,
+        "seeds": seed_of,
+        "signals": np.asarray([s["amps"] + s["freqs"] for s in signals])[draw_of],  # [M, 4]: a1 a2 f1 f2
+        "losses": log.losses,  # [steps + 1, M]
+        "steps_taken": log.steps_taken,
+        "scales": model.scales.reshape(-1).cpu().numpy(),
+        "pretrain_final_loss": pretrain_loss[copies.cpu().numpy()],
+        "job": np.asarray(json.dumps(job, sort_keys=True)),
+    }
+    for i, (w, b) in enumerate(zip(model.weights, model.biases, strict=True)):
+        arrays[f"weight_{i}"] = w.detach().cpu().numpy()
+        arrays[f"bias_{i}"] = b.detach().cpu().numpy()
+    return arrays
+
+
+def load_networks(data: dict) -> list:
+    """The trained networks of a train/<variant>.npz as separate MLPs (float32, as trained)."""
+    job = json.loads(str(data["job"]))
+    layers = len([k for k in data if k.startswith("weight_")])
+    model = BatchedMLP(
+        job["variant"]["model"]["activation"],
+        [torch.as_tensor(data[f"weight_{i}"]) for i in range(layers)],
+        [torch.as_tensor(data[f"bias_{i}"]) for i in range(layers)],
+        torch.as_tensor(data["scales"]),
+    )
+    return model.unstack()
+
+
+# ------------------------------------------------------------------------------------- curvature at a minimum
+def mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return ((outputs - targets) ** 2).mean()
+
+
+def top_eigenvector(op: HessianOperator, settings: dict) -> tuple[float, torch.Tensor]:
+    """The largest eigenvalue of H and its unit Ritz vector, by Lanczos (same start and stopping rule as
+    curvature.extreme_eigenvalues, which does not return vectors)."""
+    generator = torch.Generator(device=op.device).manual_seed(settings["seed"])
+    start = torch.randn(1, op.n, dtype=op.dtype, device=op.device, generator=generator)
+
+    def converged(partial) -> bool:
+        values, vectors = partial.ritz(0)
+        bound = abs(partial.betas[0, -1] * vectors[-1, -1])
+        return partial.alphas.shape[1] >= 3 and bound <= settings["eig_rtol"] * abs(values[-1])
+
+    result = lanczos(op, start, settings["max_lanczos_steps"], keep_basis=True, stop=converged, generator=generator)
+    values, vectors = result.ritz(0)
+    vector = torch.as_tensor(vectors[:, -1], dtype=op.dtype, device=op.device) @ result.basis[0]
+    return float(values[-1]), vector / vector.norm()
+
+
+def loss_slice(mlp, direction: torch.Tensor, t: np.ndarray, x, y, x_test, y_test) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test MSE of theta + t * direction for each t (float64; theta: the MLP's parameters)."""
+    model = mlp.to(torch.float64)
+    theta = torch.nn.utils.parameters_to_vector(model.parameters()).detach().clone()
+    train, test = [], []
+    with torch.no_grad():
+        for step in t:
+            torch.nn.utils.vector_to_parameters(theta + float(step) * direction, model.parameters())
+            train.append(float(mse(model(x), y)))
+            test.append(float(mse(model(x_test), y_test)))
+        torch.nn.utils.vector_to_parameters(theta, model.parameters())
+    return np.asarray(train), np.asarray(test)
+
+
+def minimum_metrics(data: dict, settings: dict, slice_spec: dict, stop_mse: float | None) -> list[dict]:
+    """One record per trained network: Hessian metrics, slice, test error. settings: resolved `hessian:`."""
+    job = json.loads(str(data["job"]))
+    variant = job["variant"]
+    x = torch.as_tensor(data["x_train"], dtype=torch.float64)[:, None]
+    x_test = torch.as_tensor(data["grid"], dtype=torch.float64)[:, None]
+    t = np.linspace(-slice_spec["t_max"], slice_spec["t_max"], slice_spec["points"])
+    h = slice_spec["fd_step"]
+    records = []
+    for m, mlp in enumerate(load_networks(data)):
+        y = torch.as_tensor(data["y_train"][m], dtype=torch.float64)[:, None]
+        y_test = torch.as_tensor(data["target_grid"][m], dtype=torch.float64)[:, None]
+        train_mse = float(data["losses"][-1, m])
+        record = {
+            "activation": variant["model"]["activation"],
+            "bandwidth": variant["bandwidth"],
+            "draw": int(data["draws"][m]),
+            "seed": int(data["seeds"][m]),
+            "signal": dict(zip(("a1", "a2", "f1", "f2"), data["signals"][m].tolist(), strict=True)),
+            "steps_taken": int(data["steps_taken"][m]),
+            "converged": bool(np.isfinite(train_mse) and (stop_mse is None or train_mse < stop_mse)),
+            "test_mse_trained": float(np.mean((data["prediction_grid"][m] - data["target_grid"][m]) ** 2)),
+        }
+        if not np.isfinite(train_mse):  # diverged: recorded as such, no curvature
+            empty = dict.fromkeys(("train_mse", "test_mse", "trace", "trace_stderr", "top_eigenvalue",
+                                   "expected_eigenvalue"))  # fmt: skip
+            records.append(record | empty | {"diverged": True})
+            continue
+        batches = make_batches(x, y, settings["batch_size"])
+        curvature = hessian_metrics(mlp, mse, batches, settings)
+        op = HessianOperator(mlp, mse, batches, float64=True, keep_graphs=True)
+        slice_eigenvalue, direction = top_eigenvector(op, settings)
+        slice_train, slice_test = loss_slice(mlp, direction, t, x, y, x_test, y_test)
+        fd_train, fd_test = loss_slice(mlp, direction, np.asarray([-h, 0.0, h]), x, y, x_test, y_test)
+        record |= {
+            "diverged": False,
+            "train_mse": curvature["loss"],  # float64 recomputation of the final training MSE
+            "test_mse": float(fd_test[1]),
+            "trace": curvature["trace"],
+            "trace_stderr": curvature["trace_stderr"],
+            "trace_converged": curvature["trace_converged"],
+            "top_eigenvalue": curvature["top_eigenvalues"][0],
+            "top_eigenvalue_bound": curvature["top_eigenvalues_bound"][0],
+            "bottom_eigenvalue": (curvature["bottom_eigenvalues"] or [None])[0],
+            "spectral_norm": curvature["spectral_norm"],
+            "expected_eigenvalue": curvature["expected_eigenvalue"],
+            "expected_eigenvalue_stderr": curvature["expected_eigenvalue_stderr"],
+            "grad_norm": curvature["grad_norm"],
+            "n_params": curvature["n_params"],
+            "density": curvature["density"],
+            "slice": {
+                "t": t.tolist(),
+                "train_mse": slice_train.tolist(),
+                "test_mse": slice_test.tolist(),
+                "eigenvalue": slice_eigenvalue,
+                # d^2 L / dt^2 at t = 0 by central differences: equals the top eigenvalue at a smooth point
+                "curvature_fd": float((fd_train[0] - 2 * fd_train[1] + fd_train[2]) / h**2),
+                "fd_step": h,
+            },
+        }
+        records.append(record)
+    return records
+
+
+# ---------------------------------------------------------------------------------------------- analysis
+def spearman(x, y) -> dict:
+    """Rank correlation over the finite pairs, with its n and p-value."""
+    pairs = [(a, b) for a, b in zip(x, y, strict=True) if a is not None and b is not None]
+    pairs = [(a, b) for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
+    if len(pairs) < 3:
+        return {"rho": None, "p_value": None, "n": len(pairs)}
+    result = stats.spearmanr(*zip(*pairs, strict=True))
+    return {"rho": float(result.statistic), "p_value": float(result.pvalue), "n": len(pairs)}
+
+
+def log_ratios(runs: list[dict], activation: str, metric: str) -> list[float]:
+    """log(high / low) of a metric for each (draw, seed) that both bandwidths have (paired by signal and seed)."""
+    value = {(r["bandwidth"], r["draw"], r["seed"]): r.get(metric) for r in runs if r["activation"] == activation}
+    out = []
+    for (bandwidth, draw, seed), high in value.items():
+        low = value.get(("low", draw, seed))
+        if bandwidth == "high" and high is not None and low is not None and high > 0 and low > 0:
+            out.append(math.log(high / low))
+    return out
+
+
+def analyze(runs: list[dict], out_dir) -> dict:
+    """metrics.json (runs without the bulky density and slice, summary, flatness_vs_error) and Table 2."""
+    out_dir = Path(out_dir)
+    runs = sorted(runs, key=lambda r: (r["activation"], r["bandwidth"] != "high", r["draw"], r["seed"]))
+    flat_runs = [{k: v for k, v in r.items() if k not in ("density", "slice")} for r in runs]
+    for flat, run in zip(flat_runs, runs, strict=True):
+        if "slice" in run:
+            flat["slice_curvature_fd"] = run["slice"]["curvature_fd"]
+    summary = summarize_runs(flat_runs, ["activation", "bandwidth"], RUN_METRICS + ["trace_stderr"])
+    for name in summary:
+        members = [r for r in flat_runs if f"{r['activation']}/bandwidth={r['bandwidth']}" == name]
+        summary[name]["converged"] = sum(r["converged"] for r in members)
+        summary[name]["runs"] = len(members)
+    flatness, contrast = {}, {}
+    for activation in sorted({r["activation"] for r in flat_runs}):
+        mine = [r for r in flat_runs if r["activation"] == activation and r["converged"]]  # minima only
+        errors = [r.get("test_mse") for r in mine]
+        flatness[activation] = {
+            "trace_vs_test_mse": spearman([r.get("trace") for r in mine], errors),
+            "top_eigenvalue_vs_test_mse": spearman([r.get("top_eigenvalue") for r in mine], errors),
+        }
+        contrast[activation] = {
+            metric: summarize(log_ratios(flat_runs, activation, metric))
+            for metric in ("trace", "top_eigenvalue", "test_mse")
+        }
+    metrics = {
+        "artifact": ARTIFACT,
+        "runs": flat_runs,
+        "summary": summary,
+        "flatness_vs_error": flatness,
+        "high_vs_low_log_ratio": contrast,
+        "definitions": {
+            "trace, top_eigenvalue": "of the Hessian of the training MSE at the network's final weights",
+            "test_mse": "MSE against the signal on the dense grid of [-1, 1)",
+            "flatness_vs_error": "Spearman rho over the converged runs (train MSE < stop_mse) of one activation, "
+            "both bandwidths, every draw and seed",
+            "high_vs_low_log_ratio": "log(high-B/W / low-B/W) paired by draw and seed, summarized",
+        },
+    }
+    write_json(out_dir / "metrics.json", metrics)
+    write_table(table_frame(metrics), out_dir / ARTIFACT, TABLE_CAPTION)
+    return metrics
+
+
+TABLE_CAPTION = (
+    "Exp 5: Hessian of the training MSE at convergence, mean ± std over signal draws and seeds; "
+    "rho: Spearman rank correlation with the test MSE over both inits of one activation."
+)
+
+
+def table_frame(metrics: dict) -> pd.DataFrame:
+    rows = []
+    for name, stats_ in metrics["summary"].items():
+        activation, bandwidth = name.split("/bandwidth=")
+        flat = metrics["flatness_vs_error"][activation]
+        rows.append(
+            {
+                "Model": {"relu": "ReLU", "gaussian": "Gaussian"}.get(activation, activation),
+                "Initialization": f"{bandwidth.capitalize()} B/W",
+                "Hessian trace": mean_pm_std(stats_.get("trace")),
+                "Spectral norm (top eigenvalue)": mean_pm_std(stats_.get("top_eigenvalue")),
+                "Expected eigenvalue": mean_pm_std(stats_.get("expected_eigenvalue")),
+                "Test MSE": mean_pm_std(stats_.get("test_mse")),
+                "Converged": f"{stats_['converged']}/{stats_['runs']}",
+                "rho(trace, test MSE)": _rho(flat["trace_vs_test_mse"]),
+                "rho(top eig., test MSE)": _rho(flat["top_eigenvalue_vs_test_mse"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _rho(result: dict) -> str:
+    return "n/a" if result["rho"] is None else f"{result['rho']:+.2f} (n={result['n']})"
+
+
+# --------------------------------------------------------------------------------------------------- CLI
+def cli_train(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="initgen flat-minima-train", description="Train one Exp 5 variant.")
+    parser.add_argument("--job", required=True, help="JSON: {variant, draws, draw_seed, amplitudes, frequencies, ...}")
+    parser.add_argument("--seeds", required=True, help="JSON list of seeds")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    arrays = train_variant(json.loads(args.job), json.loads(args.seeds), resolve_device(args.device))
+    save_npz(args.out, **arrays)
+    return 0
+
+
+def cli_hessian(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="initgen flat-minima-hessian", description="Curvature at Exp 5 minima.")
+    parser.add_argument("--trained", required=True, help="train/<variant>.npz")
+    parser.add_argument("--hessian", required=True, help="JSON: the `hessian:` settings")
+    parser.add_argument("--slice", required=True, help="JSON: {t_max, points, fd_step}")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--out", required=True, help="hessian/<variant>.json")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = load_npz(args.trained)
+    stop_mse = json.loads(str(data["job"]))["variant"]["train"].get("stop_mse")
+    records = minimum_metrics(data, resolve_settings(json.loads(args.hessian)), json.loads(args.slice), stop_mse)
+    write_json(args.out, {"runs": records})
+    return 0
+
+
+def cli_analyze(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="initgen flat-minima-analyze", description="Table 2 and its metrics.")
+    parser.add_argument("--hessian", nargs="+", required=True, help="hessian/<variant>.json files")
+    parser.add_argument("--out-dir", required=True)
+    args = parser.parse_args(argv)
+    runs = [run for path in args.hessian for run in read_json(path)["runs"]]
+    analyze(runs, args.out_dir)
+    return 0

@@ -1,0 +1,335 @@
+"""The self-contained HTML report results/report/index.html, and the claims tables.
+
+Reads only what it is given: the artifacts' files under results/ (metrics.json, PNG figures, CSV tables), the claims
+registry, caption files (workflow/report/<artifact>.rst, shared with `snakemake --report`), the config (JSON),
+Snakemake's benchmark files, and Snakemake's version as an argument (the library never imports Snakemake).
+Order: claims table first, dose-response, each paper artifact beside its caption, config, environment, run times.
+Figures are embedded as base64 PNGs; an inline script marks <body data-images-loaded="N/M"> once the page has
+loaded, which the headless-Chromium test reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from initgen.claims import claims_frame, evaluate_claims, load_registry, summary_frame
+from initgen.errors import UserFacingError
+from initgen.results import write_json, write_text
+from initgen.tables import write_table
+
+VERDICT_COLORS = {"reproduced": "#c8e6c9", "not reproduced": "#ffcdd2", "inconclusive": "#fff3c4", "not run": "#e0e0e0"}
+PACKAGES = ("torch", "numpy", "scipy", "pandas", "matplotlib", "scikit-learn", "initgen")
+README_START, README_END = "<!-- claims:start -->", "<!-- claims:end -->"
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 1em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; font-size: 12px; margin: 0.5em 0 1em; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+.artifact { display: flex; gap: 1.5em; align-items: flex-start; border-top: 1px solid #ddd; padding-top: 0.8em; }
+.artifact .caption { flex: 0 0 300px; font-size: 13px; }
+.artifact .content { flex: 1 1 auto; min-width: 0; overflow-x: auto; }
+.artifact img { max-width: 100%; }
+pre { background: #f7f7f7; padding: 0.6em; font-size: 11px; overflow-x: auto; }
+"""
+IMAGES_SCRIPT = """
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.images);
+  var loaded = images.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  document.body.setAttribute("data-images-loaded", loaded + "/" + images.length);
+});
+"""
+
+
+# ---------------------------------------------------------------------------------------------- pieces
+def caption_for(artifact: str, captions_dir) -> str:
+    """Caption text of an artifact: <artifact>.rst, else the family's (table1_cifar10 -> table1.rst)."""
+    for name in (artifact, artifact.split("_")[0]):
+        path = Path(captions_dir) / f"{name}.rst"
+        if path.exists():
+            return path.read_text().strip()
+    return ""
+
+
+def _paragraphs(text: str) -> str:
+    """Caption text (plain reStructuredText: paragraphs, **bold**) as HTML."""
+    paragraphs = [html.escape(" ".join(p.split())) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join("<p>" + re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", p) + "</p>" for p in paragraphs)
+
+
+def _image(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(path.name)}">'
+
+
+def _table_html(frame: pd.DataFrame, verdict_columns=()) -> str:
+    rows = ["<tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns) + "</tr>"]
+    for _, row in frame.iterrows():
+        cells = []
+        for column, value in row.items():
+            style = ""
+            if column in verdict_columns:
+                style = f' style="background:{VERDICT_COLORS.get(str(value), "#fff")}"'
+            cells.append(f"<td{style}>{html.escape(str(value))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def group_artifacts(files: list[str]) -> dict[str, list[Path]]:
+    """results/<artifact>/<file> -> {artifact: files}, in the order given (the workflow's target order)."""
+    artifacts: dict[str, list[Path]] = {}
+    for name in files:
+        path = Path(name)
+        if len(path.parts) >= 3 and path.parts[-3] == "results":
+            artifacts.setdefault(path.parts[-2], []).append(path)
+    return artifacts
+
+
+def environment(snakemake_version: str, device: str) -> dict[str, str]:
+    """Package versions, the device and the git commit."""
+    env = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            env[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            env[package] = "not installed"
+    env["snakemake"] = snakemake_version
+    env["device (config)"] = device
+    env["cpu"] = _cpu_name() + f" ({os.cpu_count()} logical cores)"
+    env["gpu"] = "not used (device: cpu)" if device == "cpu" else _gpu_name()  # importing torch costs seconds
+    env["platform"] = platform.platform()
+    env["git commit"] = _git_commit()
+    return env
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _gpu_name() -> str:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+    except Exception:  # noqa: BLE001 - the report must render without a working torch
+        return "unknown"
+    return "none"
+
+
+def _git_commit() -> str:
+    if shutil.which("git") is None:
+        return "unknown"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        if commit.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+        return commit.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def run_times(benchmark_dir) -> pd.DataFrame:
+    """Per job: wall seconds and peak memory from Snakemake's benchmark files logs/benchmark/**/*.tsv."""
+    rows = []
+    root = Path(benchmark_dir)
+    for path in sorted(root.rglob("*.tsv")) if root.exists() else []:
+        try:
+            frame = pd.read_csv(path, sep="\t")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError):
+            continue
+        if frame.empty or "s" not in frame:
+            continue
+        rows.append({"job": str(path.relative_to(root).with_suffix("")), "seconds": float(frame["s"].iloc[-1]),
+                     "max RSS (MB)": float(frame["max_rss"].iloc[-1]) if "max_rss" in frame else float("nan")})
+    frame = pd.DataFrame(rows, columns=["job", "seconds", "max RSS (MB)"])
+    if not frame.empty:
+        frame = frame.sort_values("seconds", ascending=False)
+        frame.loc[len(frame)] = {"job": f"total ({len(rows)} jobs)", "seconds": frame["seconds"].sum(),
+                                 "max RSS (MB)": frame["max RSS (MB)"].max()}
+        frame["seconds"] = frame["seconds"].map(lambda s: f"{s:.1f}")
+        frame["max RSS (MB)"] = frame["max RSS (MB)"].map(lambda m: f"{m:.0f}")
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------- report
+def build_report(
+    registry_path,
+    files: list[str],
+    captions_dir,
+    config: dict,
+    snakemake_version: str,
+    benchmark_dir,
+    out_dir,
+) -> list[dict]:
+    """Evaluate the claims, write claims.{json,csv,md,tex}, metrics.json and index.html. Returns the verdicts."""
+    out_dir = Path(out_dir)
+    for name in files:
+        if not Path(name).exists():
+            raise UserFacingError(f"{name} not found: the report reads every artifact's outputs; build them first")
+    artifacts = group_artifacts(files)
+    metrics_files = [str(p) for paths in artifacts.values() for p in paths if p.name == "metrics.json"]
+    verdicts = evaluate_claims(load_registry(registry_path), metrics_files)
+    summary = summary_frame(verdicts)
+    details = claims_frame(verdicts)
+    write_table(summary, out_dir / "claims", "Paper claims: verdict per claim (checks in claims_detail).")
+    write_table(details, out_dir / "claims_detail", "Every check of every claim, with the numbers behind it.")
+    write_json(out_dir / "metrics.json", {
+        "artifact": "report",
+        "claims": verdicts,
+        "summary": {c["id"]: c["verdict"] for c in verdicts},
+    })
+
+    parts = [
+        "<h1>initgen: how initialization decides generalization</h1>",
+        "<p>Verdicts come from config/claims.yaml: a check is <i>reproduced</i> when its 95% interval lies wholly "
+        "beyond the claimed threshold, <i>not reproduced</i> when wholly on the other side, <i>inconclusive</i> "
+        "when it straddles it or there are too few seeds.</p>",
+        '<h2 id="claims">Claims</h2>',
+        _table_html(summary, verdict_columns=("Verdict",)),
+        "<details><summary>Every check, with the numbers behind it</summary>",
+        _table_html(details, verdict_columns=("Claim verdict", "Check verdict")),
+        "</details>",
+        '<h2 id="artifacts">Figures and tables</h2>',
+    ]
+    for artifact, paths in artifacts.items():
+        images = "".join(_image(p) for p in paths if p.suffix == ".png")
+        tables = "".join(
+            f"<h4>{html.escape(p.name)}</h4>" + _table_html(pd.read_csv(p, dtype=str).fillna(""))
+            for p in paths if p.suffix == ".csv"
+        )
+        parts.append(
+            f'<section class="artifact" id="{html.escape(artifact)}"><div class="caption"><h3>{html.escape(artifact)}'
+            f"</h3>{_paragraphs(caption_for(artifact, captions_dir))}</div>"
+            f'<div class="content">{images}{tables}</div></section>'
+        )
+    parts += [
+        '<h2 id="config">Config</h2>',
+        f"<pre>{html.escape(yaml.safe_dump(config, sort_keys=False))}</pre>",
+        '<h2 id="environment">Environment</h2>',
+        _table_html(pd.DataFrame(list(environment(snakemake_version, str(config.get("device"))).items()),
+                                 columns=["", "version / value"])),
+        '<h2 id="run-times">Run times per job (Snakemake benchmark files)</h2>',
+        _table_html(run_times(benchmark_dir)),
+    ]
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>initgen report</title>'
+        f"<style>{STYLE}</style><script>{IMAGES_SCRIPT}</script></head>\n<body>\n" + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+    write_text(out_dir / "index.html", page)
+    return verdicts
+
+
+def cli_report(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="initgen report", description="Write results/report/index.html.")
+    parser.add_argument("--registry", required=True, help="config/claims.yaml")
+    parser.add_argument("--files", nargs="+", required=True, help="every artifact's outputs results/<artifact>/...")
+    parser.add_argument("--captions", required=True, help="folder of <artifact>.rst captions (workflow/report)")
+    parser.add_argument("--config", required=True, help="the config used, as JSON")
+    parser.add_argument("--snakemake-version", default="unknown")
+    parser.add_argument("--benchmarks", default="logs/benchmark", help="Snakemake's benchmark folder")
+    parser.add_argument("--out-dir", required=True)
+    args = parser.parse_args(argv)
+    verdicts = build_report(args.registry, args.files, args.captions, json.loads(args.config),
+                            args.snakemake_version, args.benchmarks, args.out_dir)
+    for claim in verdicts:
+        print(f"claim {claim['id']}: {claim['verdict']}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------ README, screenshot
+def replace_claims_block(readme_text: str, claims_markdown: str) -> str:
+    """README text with the block between the claims markers replaced by `claims_markdown`."""
+    if README_START not in readme_text or README_END not in readme_text:
+        raise UserFacingError(f"README lacks the markers {README_START} and {README_END}; add them where the "
+                              "claims table goes")
+    head, rest = readme_text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    return f"{head}{README_START}\n{claims_markdown.strip()}\n{README_END}{tail}"
+
+
+def cli_readme_claims(argv: list[str]) -> int:
+    """`initgen readme-claims --claims results/report/claims.md --readme README.md`"""
+    parser = argparse.ArgumentParser(prog="initgen readme-claims", description="Put the claims table in README.")
+    parser.add_argument("--claims", default="results/report/claims.md")
+    parser.add_argument("--readme", default="README.md")
+    args = parser.parse_args(argv)
+    if not Path(args.claims).exists():
+        raise UserFacingError(f"{args.claims} not found: build the report first (snakemake --cores all)")
+    text = Path(args.readme).read_text()
+    write_text(args.readme, replace_claims_block(text, Path(args.claims).read_text()))
+    print(f"updated the claims table in {args.readme}")
+    return 0
+
+
+def chromium() -> str | None:
+    """Path of a Chromium binary, or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _chromium_command(*args: str) -> list[str]:
+    binary = chromium()
+    if binary is None:
+        raise UserFacingError("no Chromium found on PATH: install Debian's `chromium` package")
+    return [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args]
+
+
+def screenshot(report: str | Path, png: str | Path, width: int = 1280, height: int = 2400) -> Path:
+    """A PNG of the report's first `height` pixels, taken by headless Chromium."""
+    report, png = Path(report).resolve(), Path(png).resolve()
+    if not report.exists():
+        raise UserFacingError(f"{report} not found: build the report first (snakemake --cores all)")
+    png.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(_chromium_command(f"--screenshot={png}", f"--window-size={width},{height}", report.as_uri()),
+                   check=True, capture_output=True, timeout=120)
+    return png
+
+
+def dump_dom(report: str | Path) -> str:
+    """The DOM after the page's load event (so the images check has run), by headless Chromium."""
+    result = subprocess.run(_chromium_command("--dump-dom", "--virtual-time-budget=10000", Path(report).resolve()
+                                              .as_uri()), check=True, capture_output=True, text=True, timeout=120)
+    return result.stdout
+
+
+def cli_screenshot(argv: list[str]) -> int:
+    """`initgen report-screenshot --report results/report/index.html --out docs/report.png`"""
+    parser = argparse.ArgumentParser(prog="initgen report-screenshot", description="Screenshot of the report.")
+    parser.add_argument("--report", default="results/report/index.html")
+    parser.add_argument("--out", default="docs/report.png")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=2400)
+    args = parser.parse_args(argv)
+    print(screenshot(args.report, args.out, args.width, args.height))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli_report(sys.argv[1:]))

@@ -1,0 +1,204 @@
+"""Claims registry: verdicts on synthetic metrics (present, absent, too few seeds, straddling), errors, schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from conftest import REPO
+
+from initgen.claims import ClaimsError, evaluate_claims, load_registry
+from initgen.cli import main as initgen
+
+TABLE_CHECK = {
+    "name": "test accuracy high-B/W minus random",
+    "artifact": "table1_*",
+    "values": {"paired": {"metric": "test_acc", "a": {"init": "highbw"}, "b": {"init": "random"}, "pair_by": "seed"}},
+    "for_each": "model",
+    "direction": "less",
+    "threshold": -0.01,
+}
+
+
+def write_metrics(root: Path, artifact: str, metrics: dict) -> str:
+    path = root / "results" / artifact / "metrics.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics))
+    return str(path)
+
+
+def write_registry(root: Path, *checks: dict, defaults: dict | None = None) -> Path:
+    path = root / "claims.yaml"
+    registry = {"defaults": defaults or {"alpha": 0.05, "min_n": 3},
+                "claims": [{"id": "4", "statement": "s", "source": "Table 1", "checks": list(checks)}]}
+    path.write_text(yaml.safe_dump(registry))
+    return path
+
+
+def table_runs(drop: float, noise: float, seeds=range(5), model="mlp", rng_seed=0) -> dict:
+    """Runs of a table1 artifact: high-B/W tests `drop` lower than random, plus per-seed noise."""
+    rng = np.random.default_rng(rng_seed)
+    runs = []
+    for seed in seeds:
+        base = 0.95 + 0.01 * rng.standard_normal()
+        runs.append({"model": model, "init": "random", "seed": seed, "test_acc": base, "train_acc": 1.0})
+        runs.append({"model": model, "init": "highbw", "seed": seed, "train_acc": 1.0,
+                     "test_acc": base - drop + noise * rng.standard_normal()})
+    return {"artifact": "table1_digits", "runs": runs}
+
+
+def verdicts(tmp_path, metrics: dict, *checks, artifact="table1_digits", defaults=None):
+    files = [write_metrics(tmp_path, artifact, metrics)]
+    return evaluate_claims(load_registry(write_registry(tmp_path, *checks, defaults=defaults)), files)[0]
+
+
+def test_effect_present_is_reproduced_with_the_numbers_behind_it(tmp_path):
+    claim = verdicts(tmp_path, table_runs(drop=0.05, noise=0.005), TABLE_CHECK)
+    check = claim["checks"][0]
+    assert claim["verdict"] == "reproduced" and check["verdict"] == "reproduced"
+    assert check["n"] == 5 and check["test"] == "t-interval"
+    assert -0.06 < check["estimate"] < -0.04 and check["ci_high"] < -0.01
+    assert check["check"].endswith("[model=mlp]") and len(check["values"]) == 5
+
+
+def test_effect_absent_is_not_reproduced(tmp_path):
+    claim = verdicts(tmp_path, table_runs(drop=0.0, noise=0.001), TABLE_CHECK)
+    check = claim["checks"][0]
+    assert check["verdict"] == "not reproduced", check["reason"]
+    assert check["ci_low"] > -0.01 and abs(check["estimate"]) < 0.003
+    assert claim["verdict"] == "not reproduced"
+
+
+def test_one_model_failing_fails_the_claim(tmp_path):
+    metrics = table_runs(drop=0.05, noise=0.005)
+    metrics["runs"] += table_runs(drop=0.0, noise=0.001, model="cnn")["runs"]
+    claim = verdicts(tmp_path, metrics, TABLE_CHECK)
+    assert {c["check"].split("[")[1]: c["verdict"] for c in claim["checks"]} == {
+        "model=cnn]": "not reproduced", "model=mlp]": "reproduced"}
+    assert claim["verdict"] == "not reproduced"
+
+
+def test_too_few_seeds_is_inconclusive(tmp_path):
+    claim = verdicts(tmp_path, table_runs(drop=0.05, noise=0.005, seeds=[0]), TABLE_CHECK)
+    assert claim["verdict"] == "inconclusive"
+    assert claim["checks"][0]["n"] == 1 and "too few" in claim["checks"][0]["reason"]
+
+
+def test_interval_straddling_the_threshold_is_inconclusive(tmp_path):
+    # a drop of 1 pp (the threshold itself) with seed noise of 2 pp
+    claim = verdicts(tmp_path, table_runs(drop=0.01, noise=0.02, seeds=range(4)), TABLE_CHECK)
+    check = claim["checks"][0]
+    assert check["ci_low"] < -0.01 < check["ci_high"]
+    assert check["verdict"] == "inconclusive" and "straddles" in check["reason"]
+
+
+def test_bootstrap_gives_the_same_verdicts(tmp_path):
+    check = TABLE_CHECK | {"test": "bootstrap"}
+    assert verdicts(tmp_path, table_runs(0.05, 0.005), check)["verdict"] == "reproduced"
+    assert verdicts(tmp_path, table_runs(0.0, 0.001), check)["verdict"] == "not reproduced"
+    assert verdicts(tmp_path, table_runs(0.05, 0.005, seeds=[0, 1]), check)["verdict"] == "inconclusive"
+
+
+def test_a_ratio_is_tested_on_logs(tmp_path):
+    runs = [{"model": "mlp", "init": init, "seed": s, "bandwidth": (3.0 if init == "highbw" else 1.0) * (1 + 0.01 * s)}
+            for s in range(4) for init in ("random", "highbw")]
+    check = {"name": "ratio", "artifact": "fig6_input_gradients", "direction": "greater", "threshold": 1.2,
+             "values": {"paired": {"metric": "bandwidth", "a": {"init": "highbw"}, "b": {"init": "random"},
+                                   "pair_by": "seed"}, "combine": "ratio"}}
+    result = verdicts(tmp_path, {"runs": runs}, check, artifact="fig6_input_gradients")["checks"][0]
+    assert result["verdict"] == "reproduced" and result["estimate"] == pytest.approx(3.0)
+    assert "logs" in result["what"]
+
+
+def test_every_value_must_hold_for_a_bound(tmp_path):
+    check = {"name": "bound", "artifact": "linear_imbalance", "test": "every", "direction": "less", "threshold": 1.0,
+             "values": {"runs": {"metric": "bound_ratio_max"}}}
+    held = verdicts(tmp_path, {"runs": [{"bound_ratio_max": v} for v in (0.5, 0.9, 0.99)]}, check,
+                    artifact="linear_imbalance")
+    broken = verdicts(tmp_path, {"runs": [{"bound_ratio_max": v} for v in (0.5, 0.9, 1.3)]}, check,
+                      artifact="linear_imbalance")
+    assert held["verdict"] == "reproduced"
+    assert broken["verdict"] == "not reproduced"  # one run broke the bound
+    assert "wrong side" in broken["checks"][0]["reason"]
+
+
+def test_absent_artifact_is_not_run(tmp_path):
+    claim = verdicts(tmp_path, {"runs": []}, TABLE_CHECK, artifact="fig1_depth")
+    assert claim["verdict"] == "not run" and claim["checks"][0]["verdict"] == "not run"
+
+
+def test_missing_key_names_file_and_key(tmp_path):
+    metrics = table_runs(0.05, 0.005)
+    for run in metrics["runs"]:
+        del run["test_acc"]
+    with pytest.raises(ClaimsError, match=r"table1_digits/metrics.json.*'test_acc'"):
+        verdicts(tmp_path, metrics, TABLE_CHECK)
+    path_check = {"name": "p", "artifact": "table1_digits", "direction": "greater", "threshold": 0.5,
+                  "values": {"path": ["trends", "gaussian", "per_seed"]}}
+    with pytest.raises(ClaimsError, match=r"metrics.json: key 'trends' not found"):
+        verdicts(tmp_path, table_runs(0.05, 0.005), path_check)
+
+
+def test_cli_exits_1_with_the_message(tmp_path, capsys):
+    metrics = {"runs": [{"model": "mlp", "init": "random", "seed": 0}]}
+    files = [write_metrics(tmp_path, "table1_digits", metrics)]
+    registry = write_registry(tmp_path, TABLE_CHECK)
+    code = initgen(["claims", "--registry", str(registry), "--metrics", *files, "--out", str(tmp_path / "v.json")])
+    assert code == 1 and "lacks key 'test_acc'" in capsys.readouterr().err
+    assert not (tmp_path / "v.json").exists()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"direction": "bigger"}, "direction must be 'greater' or 'less'"),
+        ({"threshold": "big"}, "threshold must be a number"),
+        ({"colour": 1}, "unknown key"),
+        ({"test": "wilcoxon"}, "test must be one of"),
+        ({"values": {"runs": {"where": {}}}}, r"values.runs lacks \['metric'\]"),
+        ({"values": {}}, "values must name exactly one kind"),
+    ],
+)
+def test_registry_schema_errors_name_claim_and_key(tmp_path, change, message):
+    with pytest.raises(ClaimsError, match=message) as error:
+        load_registry(write_registry(tmp_path, TABLE_CHECK | change))
+    assert "claim 4" in str(error.value)
+
+
+def test_missing_registry_says_where_it_belongs(tmp_path):
+    with pytest.raises(ClaimsError, match="config/claims.yaml"):
+        load_registry(tmp_path / "nope.yaml")
+
+
+# ------------------------------------------------------------------ the real registry on synthetic metrics
+def flat_minima_metrics(relu_tracks: bool) -> dict:
+    """table2_flat_minima per the contract: per activation, runs whose trace does or does not follow test MSE."""
+    rng = np.random.default_rng(1)
+    runs = []
+    for activation in ("relu", "gaussian"):
+        for bandwidth in ("low", "high"):
+            for draw in range(3):
+                for seed in range(2):
+                    error = (0.2 if bandwidth == "high" else 0.02) * (1 + 0.1 * rng.standard_normal())
+                    tracks = relu_tracks if activation == "relu" else not relu_tracks
+                    trace = 10 * error if tracks else 1.0 / error  # sharper with error, or flatter
+                    runs.append({"activation": activation, "bandwidth": bandwidth, "draw": draw, "seed": seed,
+                                 "trace": trace, "trace_stderr": 0.01, "top_eigenvalue": trace / 3,
+                                 "test_mse": error, "train_mse": 1e-5, "converged": True})
+    return {"artifact": "table2_flat_minima", "runs": runs, "summary": {}, "flatness_vs_error": {}}
+
+
+def test_real_registry_judges_claim_5_from_the_flat_minima_contract(tmp_path):
+    registry = load_registry(REPO / "config/claims.yaml")
+    holds = [write_metrics(tmp_path / "a", "table2_flat_minima", flat_minima_metrics(relu_tracks=True))]
+    reversed_ = [write_metrics(tmp_path / "b", "table2_flat_minima", flat_minima_metrics(relu_tracks=False))]
+    claim5 = {c["id"]: c for c in evaluate_claims(registry, holds)}["5"]
+    assert claim5["verdict"] == "reproduced", [c["reason"] for c in claim5["checks"]]
+    assert all(c["n"] == 12 for c in claim5["checks"])
+    assert {c["id"]: c for c in evaluate_claims(registry, reversed_)}["5"]["verdict"] == "not reproduced"
+    # no curvature artifact in the build: its claims are "not run", the others are unaffected
+    nothing = {c["id"]: c["verdict"] for c in evaluate_claims(registry, [])}
+    assert set(nothing.values()) == {"not run"} and {"1", "2", "3", "4", "5", "6", "ASI"} <= set(nothing)

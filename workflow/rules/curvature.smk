@@ -1,0 +1,203 @@
+# Flatness of minima: Exp 5 (table2_flat_minima, fig4_flat_minima) and A.4 (table4_deep_hessian, fig9_deep_hessian).
+# Exp 5: one training job per variant (every draw x seed batched) -> one Hessian job per variant -> table -> figure.
+# A.4: one Hessian job per trained classifier (checkpoints of deep.smk) -> table -> figure.
+# Editing src/initgen/curvature.py reruns the Hessian jobs, tables and figures, never a training job.
+FLAT = config.get("flat_minima")
+DEEP_HESSIAN = config.get("deep_hessian")
+FLAT_TRAIN_CODE = code(
+    "models/mlp", "init", "signals", "train/batched", "experiments/toy_train", "experiments/flat_minima"
+)
+FLAT_HESSIAN_CODE = code("curvature", "models/mlp", "signals", "experiments/flat_minima")
+FLAT_ANALYSIS_CODE = code("tables", "experiments/flat_minima")
+CURVATURE_PLOT_CODE = code("figures", "plots/curvature")
+DEEP_HESSIAN_CODE = code(
+    "checkpoint", "curvature", "data/loader", "data/registry", "models/zoo", "experiments/deep",
+    "experiments/deep_hessian",
+)  # fmt: skip
+DEEP_HESSIAN_TABLE_CODE = code("tables", "models/zoo", "experiments/deep_hessian")
+
+
+include: "helpers/curvature.smk"
+
+
+if FLAT:
+    FLAT_TRAINED = expand("results/table2_flat_minima/train/{variant}.npz", variant=FLAT["variants"])
+    FLAT_HESSIAN = expand("results/table2_flat_minima/hessian/{variant}.json", variant=FLAT["variants"])
+
+    rule flat_minima_train:
+        input:
+            code=FLAT_TRAIN_CODE,
+        output:
+            "results/table2_flat_minima/train/{variant}.npz",
+        params:
+            job=lambda w: as_arg(flat_minima_job(w.variant)),
+            seeds=as_arg(config["seeds"]),
+            device=config["device"],
+        wildcard_constraints:
+            variant="|".join(FLAT["variants"]),
+        threads: 1
+        resources:
+            gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+        log:
+            "logs/table2_flat_minima/train_{variant}.log",
+        benchmark:
+            "logs/benchmark/table2_flat_minima/train_{variant}.tsv"
+        conda:
+            ENV
+        shell:
+            "initgen flat-minima-train --job {params.job} --seeds {params.seeds} --device {params.device}"
+            " --threads {threads} --out {output} > {log} 2>&1"
+
+    rule flat_minima_hessian:
+        input:
+            trained="results/table2_flat_minima/train/{variant}.npz",
+            code=FLAT_HESSIAN_CODE,
+        output:
+            "results/table2_flat_minima/hessian/{variant}.json",
+        params:
+            hessian=as_arg(hessian_settings(FLAT)),
+            slice=as_arg(FLAT["slice"]),
+        wildcard_constraints:
+            variant="|".join(FLAT["variants"]),
+        threads: 1
+        log:
+            "logs/table2_flat_minima/hessian_{variant}.log",
+        benchmark:
+            "logs/benchmark/table2_flat_minima/hessian_{variant}.tsv"
+        conda:
+            ENV
+        shell:
+            "initgen flat-minima-hessian --trained {input.trained} --hessian {params.hessian}"
+            " --slice {params.slice} --threads {threads} --out {output} > {log} 2>&1"
+
+    rule flat_minima_analyze:
+        input:
+            hessian=FLAT_HESSIAN,
+            code=FLAT_ANALYSIS_CODE,
+        output:
+            artifact_outputs("table2_flat_minima"),
+        params:
+            out_dir=lambda w, output: os.path.dirname(output[0]),
+        log:
+            "logs/table2_flat_minima/analyze.log",
+        benchmark:
+            "logs/benchmark/table2_flat_minima/analyze.tsv"
+        conda:
+            ENV
+        shell:
+            "initgen flat-minima-analyze --hessian {input.hessian} --out-dir {params.out_dir} > {log} 2>&1"
+
+    rule flat_minima_plot:
+        input:
+            trained=FLAT_TRAINED,
+            hessian=FLAT_HESSIAN,
+            metrics="results/table2_flat_minima/metrics.json",
+            code=CURVATURE_PLOT_CODE,
+        output:
+            artifact_outputs("fig4_flat_minima"),
+        params:
+            out_dir=lambda w, output: os.path.dirname(output[0]),
+        log:
+            "logs/fig4_flat_minima/plot.log",
+        benchmark:
+            "logs/benchmark/fig4_flat_minima/plot.tsv"
+        conda:
+            ENV
+        shell:
+            "initgen curvature-plot fig4 --metrics {input.metrics} --runs {input.hessian}"
+            " --trained {input.trained} --out-dir {params.out_dir} > {log} 2>&1"
+
+    rule table2_flat_minima:
+        input:
+            artifact_outputs("table2_flat_minima"),
+
+    rule fig4_flat_minima:
+        input:
+            artifact_outputs("fig4_flat_minima"),
+
+    ALL_TARGETS.extend(artifact_outputs("table2_flat_minima") + artifact_outputs("fig4_flat_minima"))
+
+
+if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
+    DEEP_HESSIAN_RUN = "results/table4_deep_hessian/runs/{dataset}/{model}/{init}/seed{seed}.json"
+    DEEP_HESSIAN_FILES = [
+        DEEP_HESSIAN_RUN.format(dataset=d, model=m, init=i, seed=s) for d, m, i, s in deep_hessian_runs()
+    ]
+    DEEP_HESSIAN_RESOURCES = DEEP_HESSIAN.get("resources") or {}
+
+    rule deep_hessian:
+        wildcard_constraints:
+            dataset="|".join(DEEP_HESSIAN["datasets"]),
+            model="[a-z0-9_]+",
+            init="random|highbw",
+            seed=r"\d+",
+        input:
+            checkpoint="checkpoints/{dataset}/{model}/{init}/seed{seed}/final.pt",
+            train_json="results/deep/{dataset}/{model}/{init}/seed{seed}/train.json",
+            data=lambda w: DATA_PREPARED[w.dataset],
+            code=DEEP_HESSIAN_CODE,
+        output:
+            DEEP_HESSIAN_RUN,
+        params:
+            job=lambda w: as_arg(deep_hessian_job(w)),
+            hessian=as_arg(hessian_settings(DEEP_HESSIAN)),
+            device=config["device"],
+        threads: DEEP_HESSIAN_RESOURCES.get("threads", 1)
+        resources:
+            **{k: v for k, v in DEEP_HESSIAN_RESOURCES.items() if k != "threads"},
+        log:
+            "logs/table4_deep_hessian/{dataset}/{model}/{init}/seed{seed}.log",
+        benchmark:
+            "logs/benchmark/table4_deep_hessian/{dataset}/{model}/{init}/seed{seed}.tsv"
+        conda:
+            ENV
+        shell:
+            "initgen deep-hessian --job {params.job} --checkpoint {input.checkpoint}"
+            " --train-json {input.train_json} --hessian {params.hessian} --device {params.device}"
+            " --threads {threads} --out {output} > {log} 2>&1"
+
+    rule deep_hessian_table:
+        input:
+            runs=DEEP_HESSIAN_FILES,
+            code=DEEP_HESSIAN_TABLE_CODE,
+        output:
+            artifact_outputs("table4_deep_hessian"),
+        params:
+            out_dir=lambda w, output: os.path.dirname(output[0]),
+        log:
+            "logs/table4_deep_hessian/table.log",
+        benchmark:
+            "logs/benchmark/table4_deep_hessian/table.tsv"
+        conda:
+            ENV
+        shell:
+            "initgen deep-hessian-table --runs {input.runs} --out-dir {params.out_dir} > {log} 2>&1"
+
+    rule deep_hessian_plot:
+        input:
+            runs=DEEP_HESSIAN_FILES,
+            metrics="results/table4_deep_hessian/metrics.json",
+            code=CURVATURE_PLOT_CODE,
+        output:
+            artifact_outputs("fig9_deep_hessian"),
+        params:
+            out_dir=lambda w, output: os.path.dirname(output[0]),
+        log:
+            "logs/fig9_deep_hessian/plot.log",
+        benchmark:
+            "logs/benchmark/fig9_deep_hessian/plot.tsv"
+        conda:
+            ENV
+        shell:
+            "initgen curvature-plot fig9 --metrics {input.metrics} --runs {input.runs}"
+            " --out-dir {params.out_dir} > {log} 2>&1"
+
+    rule table4_deep_hessian:
+        input:
+            artifact_outputs("table4_deep_hessian"),
+
+    rule fig9_deep_hessian:
+        input:
+            artifact_outputs("fig9_deep_hessian"),
+
+    ALL_TARGETS.extend(artifact_outputs("table4_deep_hessian") + artifact_outputs("fig9_deep_hessian"))

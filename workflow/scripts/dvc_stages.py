@@ -1,0 +1,200 @@
+"""Write dvc.yaml (default-config artifacts) and paper/dvc.yaml (paper-only artifacts) from the Snakemake workflow.
+
+    .venv/bin/python workflow/scripts/dvc_stages.py           # rewrite both files
+    .venv/bin/python workflow/scripts/dvc_stages.py --check   # exit 1 if they are out of date (tests run this)
+
+Snakemake owns the DAG; DVC only caches, pushes and versions what Snakemake built. One stage per paper artifact,
+named after it, whose command asks Snakemake for that target; shared stages own what several artifacts need
+(prepared data, deep checkpoints) because DVC forbids two stages from owning overlapping outputs.
+An artifact target rule is a rule without wildcards and outputs whose inputs all lie under results/<rule name>/
+(or, like `report`, whose outputs do). Run it from the repository root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = "config/config.yaml"
+PAPER_CONFIG = "config/paper.yaml"
+# Code every stage depends on: DVC hashes these folders; Snakemake then decides which jobs an edit reruns.
+CODE_DEPS = ["Snakefile", "workflow/rules", "workflow/schemas", "src/initgen"]
+SNAKEMAKE = "snakemake --cores all"  # a profile in $SNAKEMAKE_PROFILE (e.g. cluster) is honoured by Snakemake
+SHARED_DEEP = ["data/prepared", "checkpoints", "results/deep"]
+METADATA = ".snakemake/metadata"
+
+
+def artifact_rules(configfiles: list[str]) -> list[str]:
+    """Names of the artifact target rules of the workflow under these config files, in definition order."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+
+    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+        workflow = api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(configfiles=[ROOT / f for f in configfiles]),
+            snakefile=ROOT / "Snakefile",
+            workdir=ROOT,
+        )._workflow
+        names = []
+        for rule in workflow.rules:
+            if rule.has_wildcards() or rule.name == "all":
+                continue
+            files = [str(f) for f in (rule.output or rule.input)]
+            if files and all(f.startswith(f"results/{rule.name}/") for f in files):
+                names.append(rule.name)
+        return names
+
+
+def has_key(config: dict, dotted: str) -> bool:
+    for part in dotted.split("."):
+        if not isinstance(config, dict) or part not in config:
+            return False
+        config = config[part]
+    return True
+
+
+def param_keys(name: str, config: dict) -> list[str] | None:
+    """Config keys that change the artifact's results (None: the whole file, for artifacts we cannot place)."""
+    if name in config["toy"]["experiments"]:
+        return ["seeds", "device", "toy.grid_points", f"toy.experiments.{name}"]
+    if name in config.get("related", {}):
+        return ["seeds", "device", f"related.{name}"]
+    if name.startswith(("table1_", "table3_")) or name in ("fig6_input_gradients", "corruption_sweep"):
+        return ["seeds", "device", "data", "deep"]
+    return None
+
+
+def uses_deep(name: str, config: dict) -> bool:
+    """Whether the artifact may read the shared deep stages (all but the 1-D and related-paper artifacts)."""
+    return name not in config["toy"]["experiments"] and name not in config.get("related", {})
+
+
+def params_entry(keys: list[str] | None, default: dict, paper: dict) -> list:
+    """DVC params: the keys in config.yaml, and those of them that paper.yaml overrides (missing keys are errors)."""
+    if keys is None:
+        return [{DEFAULT_CONFIG: None}, {PAPER_CONFIG: None}]
+    entry = [{DEFAULT_CONFIG: [k for k in keys if has_key(default, k)]}]
+    paper_keys = [k for k in keys if has_key(paper, k)]
+    if paper_keys:
+        entry.append({PAPER_CONFIG: paper_keys})
+    return entry
+
+
+def artifact_stage(name: str, default: dict, paper: dict, wd: str | None = None) -> dict:
+    stage = {"cmd": f"{SNAKEMAKE} {name}"}
+    if wd:
+        stage["wdir"] = wd
+    deep = uses_deep(name, default)
+    stage["deps"] = CODE_DEPS + (SHARED_DEEP if deep else [])
+    stage["params"] = params_entry(param_keys(name, default), default, paper)
+    stage["outs"] = [{f"results/{name}": {"persist": True}}]
+    return stage
+
+
+def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool = True) -> tuple[dict, dict]:
+    """(dvc.yaml, paper/dvc.yaml) contents; shared=False leaves out the data and deep stages (tests of 1-D work)."""
+    default = yaml.safe_load((ROOT / DEFAULT_CONFIG).read_text())
+    paper = yaml.safe_load((ROOT / PAPER_CONFIG).read_text())
+    shared_params = ["seeds", "device", "data", "deep"]
+    stages = {
+        # Prepared datasets: every deep job reads them; pulled so that no preparation (or download) reruns.
+        "data": {
+            "cmd": f"{SNAKEMAKE} --until data_prepare",
+            "deps": CODE_DEPS,
+            "params": params_entry(["data"], default, paper),
+            "outs": [{"data/prepared": {"persist": True}}],
+        },
+        # Deep training runs and their checkpoints, shared by table1_*, fig6, the sweep and the Hessian artifacts:
+        # one stage owns them (DVC forbids overlapping outputs); the artifacts depend on it.
+        "deep_runs": {
+            "cmd": f"{SNAKEMAKE} --until deep_pretrain deep_train deep_input_gradients",
+            "deps": CODE_DEPS + ["data/prepared"],
+            "params": params_entry(shared_params, default, paper),
+            "outs": [{"checkpoints": {"persist": True}}, {"results/deep": {"persist": True}}],
+        },
+    }
+    if not shared:
+        stages = {}
+    for name in default_artifacts:
+        stages[name] = artifact_stage(name, default, paper)
+    # Snakemake's record of how each output was made (params, code, input checksums), so that in a fresh clone
+    # the params/code triggers still work and pulled files are not rerun for their new mtimes. Runs last.
+    stages["snakemake_metadata"] = {
+        "cmd": f"test -d {METADATA}",
+        "deps": (SHARED_DEEP if shared else []) + [f"results/{name}" for name in default_artifacts],
+        "outs": [{METADATA: {"persist": True}}],
+    }
+    root = {
+        "stages": stages,
+        "metrics": [f"results/{name}/metrics.json" for name in default_artifacts],
+        "plots": [f"results/{name}/{name}.png" for name in default_artifacts if name != "report"],
+    }
+    paper_stages = {
+        # Downloaded archives (paper datasets): pulled so that Snakemake does not download them again.
+        "data_raw": {
+            "cmd": f"{SNAKEMAKE} --until " + " ".join(f"data_download_{d}" for d in ("cifar10", "cifar100",
+                                                                                      "tinyimagenet")),
+            "wdir": "..",
+            "deps": CODE_DEPS,
+            "outs": [{"data/raw": {"persist": True}}],
+        }
+    }
+    for name in paper_artifacts:
+        paper_stages[name] = artifact_stage(name, default, paper, wd="..")
+    paper_file = {
+        "stages": paper_stages,
+        "metrics": [f"../results/{name}/metrics.json" for name in paper_artifacts],
+    }
+    return root, paper_file
+
+
+HEADER = """\
+# GENERATED by workflow/scripts/dvc_stages.py from the Snakemake workflow; edit that script, not this file.
+# Snakemake owns the DAG: each stage asks Snakemake for one paper artifact (same name) and DVC caches, pushes and
+# versions its results. Shared stages own what several artifacts need (DVC forbids overlapping outputs):
+#   data       data/prepared              every deep job reads it
+#   deep_runs  checkpoints, results/deep  table1_*, fig6_input_gradients, corruption_sweep, Hessian artifacts
+#   snakemake_metadata  .snakemake/metadata  how each output was made, so a fresh clone + `dvc pull` reruns nothing
+# persist: true everywhere: DVC must not delete outputs before a stage runs; Snakemake reruns only what changed.
+# Paper scale: SNAKEMAKE_PROFILE=cluster dvc repro (Snakemake reads the profile from the environment).
+"""
+
+PAPER_HEADER = """\
+# GENERATED by workflow/scripts/dvc_stages.py: artifacts that only the paper config builds (CIFAR, Tiny
+# ImageNet, ImageNet). Reproduce with the cluster profile:  SNAKEMAKE_PROFILE=cluster dvc repro paper/dvc.yaml
+# A separate file so that `dvc repro` of the default config (dvc.yaml) does not ask for targets it lacks.
+"""
+
+
+def render(header: str, content: dict) -> str:
+    return header + yaml.safe_dump(content, sort_keys=False, width=120).replace(": null", ":")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="exit 1 if dvc.yaml or paper/dvc.yaml is out of date")
+    args = parser.parse_args(argv)
+    default_artifacts = artifact_rules([])
+    paper_all = artifact_rules([PAPER_CONFIG])
+    paper_artifacts = [name for name in paper_all if name not in default_artifacts]
+    root, paper_file = build(default_artifacts, paper_artifacts)
+    files = {ROOT / "dvc.yaml": render(HEADER, root), ROOT / "paper/dvc.yaml": render(PAPER_HEADER, paper_file)}
+    stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
+    if args.check:
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is out of date: run workflow/scripts/dvc_stages.py", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in files.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
