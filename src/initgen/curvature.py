@@ -576,6 +576,26 @@ def hessian_metrics(
     return _plain(out)
 
 
+def run_record(curvature: dict) -> dict:
+    """The per-run fields an experiment records from `hessian_metrics` (first eigenvalue of each end, trace,
+    density), under the names metrics.json and the claims registry use."""
+    return {
+        "n_params": curvature["n_params"],
+        "grad_norm": curvature["grad_norm"],
+        "trace": curvature["trace"],
+        "trace_stderr": curvature["trace_stderr"],
+        "trace_converged": curvature["trace_converged"],
+        "top_eigenvalue": curvature["top_eigenvalues"][0],
+        "top_eigenvalue_bound": curvature["top_eigenvalues_bound"][0],
+        "bottom_eigenvalue": (curvature["bottom_eigenvalues"] or [None])[0],
+        "spectral_norm": curvature["spectral_norm"],
+        "expected_eigenvalue": curvature["expected_eigenvalue"],
+        "expected_eigenvalue_stderr": curvature["expected_eigenvalue_stderr"],
+        "eig_converged": curvature["eig_converged"],
+        "density": curvature["density"],
+    }
+
+
 def _plain(obj):
     """numpy arrays and scalars -> lists and floats (write_json also maps NaN/inf to null)."""
     if isinstance(obj, dict):

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from initgen.checkpoint import load_checkpoint, restore
-from initgen.curvature import hessian_metrics, make_batches, resolve_settings
+from initgen.curvature import hessian_metrics, make_batches, resolve_settings, run_record
 from initgen.data.loader import InMemoryBatches
 from initgen.data.registry import dataset_info, load_split
 from initgen.errors import UserFacingError
@@ -69,24 +69,15 @@ def run_hessian(job: dict, checkpoint: str, train_json: str, settings: dict, dev
     curvature = hessian_metrics(
         model.to(device), F.cross_entropy, make_batches(inputs, targets, settings["batch_size"]), settings, device
     )
-    return record | {
-        "samples": curvature["n_samples"],
-        "n_params": curvature["n_params"],
-        "train_loss_subset": curvature["loss"],
-        "grad_norm": curvature["grad_norm"],
-        "trace": curvature["trace"],
-        "trace_stderr": curvature["trace_stderr"],
-        "trace_converged": curvature["trace_converged"],
-        "top_eigenvalue": curvature["top_eigenvalues"][0],
-        "top_eigenvalue_bound": curvature["top_eigenvalues_bound"][0],
-        "bottom_eigenvalue": (curvature["bottom_eigenvalues"] or [None])[0],
-        "spectral_norm": curvature["spectral_norm"],
-        "expected_eigenvalue": curvature["expected_eigenvalue"],
-        "expected_eigenvalue_stderr": curvature["expected_eigenvalue_stderr"],
-        "eig_converged": curvature["eig_converged"],
-        "hessian_vector_products": curvature["hessian_vector_products"],
-        "density": curvature["density"],
-    }
+    return (
+        record
+        | {
+            "samples": curvature["n_samples"],
+            "train_loss_subset": curvature["loss"],
+            "hessian_vector_products": curvature["hessian_vector_products"],
+        }
+        | run_record(curvature)
+    )
 
 
 def build_table(runs: list[dict], out_dir) -> dict:

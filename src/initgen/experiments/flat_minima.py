@@ -25,12 +25,19 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from initgen.curvature import HessianOperator, hessian_metrics, lanczos, make_batches, resolve_settings
+from initgen.curvature import (
+    HessianOperator,
+    hessian_metrics,
+    lanczos,
+    make_batches,
+    resolve_settings,
+    run_record,
+)
 from initgen.errors import ConfigError
-from initgen.experiments.toy_train import DEFAULT_DEPTH, resolve_device
+from initgen.experiments.toy_train import DEFAULT_DEPTH, run_train_cli
 from initgen.init import initialize
 from initgen.models.mlp import BatchedMLP, activation_scale
-from initgen.results import load_npz, read_json, save_npz, summarize, summarize_runs, write_json
+from initgen.results import load_npz, read_json, summarize, summarize_runs, write_json
 from initgen.signals import evaluate_signal, grid, sample_points
 from initgen.tables import mean_pm_std, write_table
 from initgen.train.batched import train_batched
@@ -210,18 +217,7 @@ def minimum_metrics(data: dict, settings: dict, slice_spec: dict, stop_mse: floa
             "diverged": False,
             "train_mse": curvature["loss"],  # float64 recomputation of the final training MSE
             "test_mse": float(fd_test[1]),
-            "trace": curvature["trace"],
-            "trace_stderr": curvature["trace_stderr"],
-            "trace_converged": curvature["trace_converged"],
-            "top_eigenvalue": curvature["top_eigenvalues"][0],
-            "top_eigenvalue_bound": curvature["top_eigenvalues_bound"][0],
-            "bottom_eigenvalue": (curvature["bottom_eigenvalues"] or [None])[0],
-            "spectral_norm": curvature["spectral_norm"],
-            "expected_eigenvalue": curvature["expected_eigenvalue"],
-            "expected_eigenvalue_stderr": curvature["expected_eigenvalue_stderr"],
-            "grad_norm": curvature["grad_norm"],
-            "n_params": curvature["n_params"],
-            "density": curvature["density"],
+            **run_record(curvature),
             "slice": {
                 "t": t.tolist(),
                 "train_mse": slice_train.tolist(),
@@ -335,19 +331,10 @@ def _rho(result: dict) -> str:
 
 # --------------------------------------------------------------------------------------------------- CLI
 def cli_train(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="initgen flat-minima-train", description="Train one Exp 5 variant.")
-    parser.add_argument("--job", required=True, help="JSON: {variant, draws, draw_seed, amplitudes, frequencies, ...}")
-    parser.add_argument("--seeds", required=True, help="JSON list of seeds")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    arrays = train_variant(json.loads(args.job), json.loads(args.seeds), resolve_device(args.device))
-    save_npz(args.out, **arrays)
-    return 0
+    return run_train_cli(
+        argv, "flat-minima-train", "Train one Exp 5 variant.",
+        "{variant, draws, draw_seed, amplitudes, frequencies, ...}", train_variant,
+    )
 
 
 def cli_hessian(argv: list[str]) -> int:

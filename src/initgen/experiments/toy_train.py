@@ -87,8 +87,16 @@ def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
 
 
 def cli_train(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="initgen toy-train", description="Train one 1-D experiment variant.")
-    parser.add_argument("--job", required=True, help="JSON: {target, train_x, depths?, variant, grid_points}")
+    return run_train_cli(
+        argv, "toy-train", "Train one 1-D experiment variant.", "{target, train_x, depths?, variant, grid_points}",
+        train_variant,
+    )
+
+
+def run_train_cli(argv: list[str], command: str, description: str, job_fields: str, train) -> int:
+    """The command line of a 1-D training step: `train(job, seeds, device)` -> arrays saved to --out (.npz)."""
+    parser = argparse.ArgumentParser(prog=f"initgen {command}", description=description)
+    parser.add_argument("--job", required=True, help=f"JSON: {job_fields}")
     parser.add_argument("--seeds", required=True, help="JSON list of seeds")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
@@ -97,6 +105,6 @@ def cli_train(argv: list[str]) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    arrays = train_variant(json.loads(args.job), json.loads(args.seeds), resolve_device(args.device))
+    arrays = train(json.loads(args.job), json.loads(args.seeds), resolve_device(args.device))
     save_npz(args.out, **arrays)
     return 0
