@@ -50,6 +50,11 @@ BAD = {
         "medium",
         "flat_minima.variants.relu_low.bandwidth",
     ),
+    "negative linear_width seed": (
+        ("related", "linear_width", "seeds"),
+        [0, -1],
+        "related.linear_width.seeds[1]",
+    ),
 }
 
 

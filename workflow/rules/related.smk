@@ -79,8 +79,8 @@ rule linear_width_run:
     output:
         "results/linear_width/runs.npz",
     params:
-        spec=as_arg(RELATED["linear_width"]),
-        seeds=as_arg(config["seeds"]),
+        spec=as_arg({k: v for k, v in RELATED["linear_width"].items() if k != "seeds"}),
+        seeds=as_arg(RELATED["linear_width"].get("seeds", config["seeds"])),
         device=config["device"],
     threads: 1
     resources:
