@@ -19,6 +19,15 @@ Tests (key `test`): t (Student-t interval of the mean), bootstrap (percentile in
 every (each value must be on the claimed side, one on the wrong side refutes; for bounds and
 identities). A ratio is tested on logs.
 A claim's verdict: not reproduced if any check is; reproduced if all are; not run if all are; else inconclusive.
+
+Protocol preconditions (key `requires`, e.g. {met_protocol: true} or {train_mse_final: {below: 0.001}}): what
+a run must satisfy to count. A unit of evidence (a run; a pair for `paired`; a whole group for `trend`) counts
+only if every run in it satisfies them; the others are excluded and counted ("n valid of N"), and a check left
+with fewer than min_n valid units is inconclusive with the reason ("2 of 10 runs diverged"). A failed run is
+never scored. `kind: sanity` marks an identity that holds by construction (e.g. ASI's zero output at init): it is
+shown, never evidence for a claim, and a violated one fails the claims step.
+For an inconclusive check the result says how many units (seeds, or runs for a correlation) would decide it at
+the observed effect and spread with 80% power (`n_to_decide`).
 """
 
 from __future__ import annotations
@@ -34,11 +43,16 @@ import pandas as pd
 import yaml
 
 from initgen.errors import UserFacingError
+from initgen.protocol import describe_failures
 from initgen.results import read_json, write_json
+from initgen.statistics import fisher_interval, seeds_for_correlation, seeds_for_t, spearman
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not run")
 CLAIM_KEYS = {"id", "statement", "source", "checks"}
-CHECK_KEYS = {"name", "artifact", "values", "test", "direction", "threshold", "alpha", "min_n", "for_each"}
+CHECK_KEYS = {"name", "artifact", "values", "test", "direction", "threshold", "alpha", "min_n", "for_each", "requires",
+              "kind"}
+CHECK_KINDS = ("evidence", "sanity")
+REQUIRE_OPERATORS = {"below": lambda v, t: v < t, "at_least": lambda v, t: v >= t}
 VALUE_KINDS = {"path", "runs", "paired", "trend", "correlation"}
 TESTS = {"t", "bootstrap", "every"}
 BOOTSTRAP_RESAMPLES = 10000  # our choice: percentile interval error ~0.5% of its level
@@ -102,7 +116,19 @@ def _validate_check(check: dict, defaults: dict, where: str) -> None:
     alpha = check.get("alpha", defaults.get("alpha", 0.05))
     if not 0 < alpha < 1:
         raise ClaimsError(f"{where}: alpha must be in (0, 1), not {alpha!r}")
+    if check.get("kind", "evidence") not in CHECK_KINDS:
+        raise ClaimsError(f"{where}: kind must be one of {list(CHECK_KINDS)}, not {check['kind']!r}")
     kind = next(iter(set(values) & VALUE_KINDS))
+    requires = check.get("requires")
+    if requires is not None:
+        if kind == "path":
+            raise ClaimsError(f"{where}: requires needs run values (runs, paired, trend, correlation), not path")
+        if not isinstance(requires, dict) or not requires:
+            raise ClaimsError(f"{where}: requires must be a mapping of run key -> value or {{below|at_least: x}}")
+        for key, condition in requires.items():
+            if isinstance(condition, dict) and (len(condition) != 1 or set(condition) - set(REQUIRE_OPERATORS)):
+                raise ClaimsError(f"{where}: requires.{key} must be a value or one of "
+                                  f"{{below: x}}, {{at_least: x}}, not {condition!r}")  # fmt: skip
     spec = values[kind]
     needs = {"path": (), "runs": ("metric",), "paired": ("metric", "a", "b", "pair_by"),
              "trend": ("x", "y", "per"), "correlation": ("x", "y")}[kind]
@@ -153,59 +179,87 @@ def _describe(run: dict) -> str:
     return ", ".join(f"{k}={run[k]}" for k in keys if k in run) or "no id keys"
 
 
-def spearman(x, y) -> float:
-    from scipy import stats
+def meets(run: dict, requires: dict | None) -> bool:
+    """Whether a run satisfies a check's protocol preconditions (a missing key fails them)."""
+    for key, condition in (requires or {}).items():
+        if key not in run or run[key] is None:
+            return False
+        if isinstance(condition, dict):
+            (operator, bound), = condition.items()
+            value = float(run[key])
+            if not (math.isfinite(value) and REQUIRE_OPERATORS[operator](value, bound)):
+                return False
+        elif run[key] != condition:
+            return False
+    return True
 
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    if x.size < 3 or np.all(x == x[0]) or np.all(y == y[0]):
-        return float("nan")
-    return float(stats.spearmanr(x, y).statistic)
+
+def _status(run: dict) -> str:
+    return run.get("status", "not fitted")
 
 
-def collect_values(values: dict, metrics: dict, source: str) -> tuple[np.ndarray, str]:
-    """The numbers a check tests and what they are. Returns (values, label)."""
+def collect_values(values: dict, metrics: dict, source: str, requires: dict | None = None):
+    """The numbers a check tests, what they are, and how many units were valid.
+
+    Returns (values, label, validity) with validity = {"total": N units, "valid": k, "failed": statuses of the
+    runs that failed the preconditions}.
+    """
     kind = next(iter(set(values) & VALUE_KINDS))
     spec = values[kind]
     if kind == "path":
         found = _metrics_key(metrics, spec, source)
         found = found if isinstance(found, list) else [found]
-        return np.asarray([np.nan if v is None else v for v in found], float), "values at " + ".".join(map(str, spec))
+        array = np.asarray([np.nan if v is None else v for v in found], float)
+        return array, "values at " + ".".join(map(str, spec)), {"total": array.size, "valid": array.size, "failed": []}
     runs = _runs(metrics, source)
+    failed: list[str] = []
+
+    def keep(members: list[dict]) -> bool:
+        bad = [r for r in members if not meets(r, requires)]
+        failed.extend(_status(r) for r in bad)
+        return not bad
+
     if kind == "runs":
         chosen = _matching(runs, spec.get("where"))
-        numbers = [_number(r, spec["metric"], source) for r in chosen]
+        valid = [r for r in chosen if keep([r])]
+        numbers = [_number(r, spec["metric"], source) for r in valid]
         label = spec["metric"]
         if "over" in spec:
-            numbers = [n / _number(r, spec["over"], source) for n, r in zip(numbers, chosen, strict=True)]
+            numbers = [n / _number(r, spec["over"], source) for n, r in zip(numbers, valid, strict=True)]
             label = f"{spec['metric']} / {spec['over']}"
-        return np.asarray(numbers, float), label
+        return np.asarray(numbers, float), label, {"total": len(chosen), "valid": len(valid), "failed": failed}
     if kind == "paired":
         keys = spec["pair_by"] if isinstance(spec["pair_by"], list) else [spec["pair_by"]]
         side = {}
         for name in ("a", "b"):
             chosen = _matching(runs, spec[name] | (spec.get("where") or {}))
-            side[name] = {tuple(r.get(k) for k in keys): _number(r, spec["metric"], source) for r in chosen}
+            side[name] = {tuple(r.get(k) for k in keys): r for r in chosen}
         common = sorted(set(side["a"]) & set(side["b"]), key=str)
-        a = np.asarray([side["a"][k] for k in common], float)
-        b = np.asarray([side["b"][k] for k in common], float)
+        valid = [k for k in common if keep([side["a"][k], side["b"][k]])]
+        a = np.asarray([_number(side["a"][k], spec["metric"], source) for k in valid], float)
+        b = np.asarray([_number(side["b"][k], spec["metric"], source) for k in valid], float)
+        validity = {"total": len(common), "valid": len(valid), "failed": failed}
         if values.get("combine") == "ratio":
-            return a / b, f"{spec['metric']} ratio {_fmt_where(spec['a'])} / {_fmt_where(spec['b'])}"
-        return a - b, f"{spec['metric']} difference {_fmt_where(spec['a'])} - {_fmt_where(spec['b'])}"
+            return a / b, f"{spec['metric']} ratio {_fmt_where(spec['a'])} / {_fmt_where(spec['b'])}", validity
+        return a - b, f"{spec['metric']} difference {_fmt_where(spec['a'])} - {_fmt_where(spec['b'])}", validity
     chosen = _matching(runs, spec.get("where"))
     if kind == "trend":
         groups: dict = {}
         for run in chosen:
             groups.setdefault(run.get(spec["per"]), []).append(run)
+        ordered = [members for _, members in sorted(groups.items(), key=lambda item: str(item[0]))]
+        valid = [members for members in ordered if keep(members)]
         rhos = [
             spearman([_number(r, spec["x"], source) for r in members], [_number(r, spec["y"], source) for r in members])
-            for _, members in sorted(groups.items(), key=lambda item: str(item[0]))
+            for members in valid
         ]
-        return np.asarray(rhos, float), f"Spearman rho of {spec['y']} vs {spec['x']}, one per {spec['per']}"
-    x = np.asarray([_number(r, spec["x"], source) for r in chosen], float)
-    y = np.asarray([_number(r, spec["y"], source) for r in chosen], float)
-    return np.stack([x, y]), f"Spearman rho of {spec['y']} vs {spec['x']} over runs"
+        label = f"Spearman rho of {spec['y']} vs {spec['x']}, one per {spec['per']}"
+        return np.asarray(rhos, float), label, {"total": len(ordered), "valid": len(valid), "failed": failed}
+    valid = [r for r in chosen if keep([r])]
+    x = np.asarray([_number(r, spec["x"], source) for r in valid], float)
+    y = np.asarray([_number(r, spec["y"], source) for r in valid], float)
+    validity = {"total": len(chosen), "valid": len(valid), "failed": failed}
+    return np.stack([x, y]).reshape(2, -1), f"Spearman rho of {spec['y']} vs {spec['x']} over runs", validity
 
 
 def _fmt_where(where: dict) -> str:
@@ -213,17 +267,6 @@ def _fmt_where(where: dict) -> str:
 
 
 # --------------------------------------------------------------------------------------------- testing
-def fisher_interval(rho: float, n: int, alpha: float) -> tuple[float, float]:
-    """Interval of a Spearman rho by Fisher's z with the Fieller-Hartley-Pearson variance 1.06 / (n - 3)."""
-    from scipy import stats
-
-    if n <= 3 or not math.isfinite(rho):
-        return float("nan"), float("nan")
-    z = math.atanh(max(min(rho, 0.999999), -0.999999))
-    half = stats.norm.ppf(1 - alpha / 2) * math.sqrt(1.06 / (n - 3))
-    return math.tanh(z - half), math.tanh(z + half)
-
-
 def test_values(values: np.ndarray, test: str, alpha: float, ratio: bool, seed: int = 0) -> dict:
     """Estimate and (1 - alpha) two-sided interval of the mean (geometric mean for ratios)."""
     from scipy import stats
@@ -276,7 +319,7 @@ def evaluate_check(check: dict, metrics: dict, source: str, defaults: dict) -> d
     alpha = float(check.get("alpha", defaults.get("alpha", 0.05)))
     min_n = int(check.get("min_n", defaults.get("min_n", 3)))
     values_spec = check["values"]
-    values, label = collect_values(values_spec, metrics, source)
+    values, label, validity = collect_values(values_spec, metrics, source, check.get("requires"))
     ratio = values_spec.get("combine") == "ratio"
     if "correlation" in values_spec:
         rho = spearman(values[0], values[1])
@@ -293,6 +336,16 @@ def evaluate_check(check: dict, metrics: dict, source: str, defaults: dict) -> d
     if test == "every value" and verdict == "inconclusive" and result["n"] >= min_n:
         # a bound or an identity: one value on the wrong side refutes it
         verdict, reason = "not reproduced", reason.replace("straddles", "has values on the wrong side of")
+    failures = describe_failures(validity["failed"])
+    if failures:
+        unit = {"paired": "pairs", "trend": f"{values_spec.get('trend', {}).get('per', 'group')}s"}.get(
+            next(iter(set(values_spec) & VALUE_KINDS)), "runs")
+        reason += f"; excluded {validity['total'] - validity['valid']} of {validity['total']} {unit} ({failures})"
+    n_to_decide = None
+    if verdict == "inconclusive" and test != "every value":
+        n_to_decide = _units_to_decide(values, values_spec, result, check, alpha)
+        if n_to_decide is not None:
+            reason += f"; about {n_to_decide} valid units would decide it (80% power at the observed effect)"
     return {
         "check": check["name"],
         "artifact": Path(source).parent.name,
@@ -303,9 +356,29 @@ def evaluate_check(check: dict, metrics: dict, source: str, defaults: dict) -> d
         "threshold": float(check["threshold"]),
         "values": [None if not np.isfinite(v) else float(v) for v in np.ravel(values)] if values.ndim == 1 else None,
         **result,
+        "n_valid": validity["valid"],
+        "n_total": validity["total"],
+        "excluded": failures,
+        "n_to_decide": n_to_decide,
+        "kind": check.get("kind", "evidence"),
         "verdict": verdict,
         "reason": reason,
     }
+
+
+def _units_to_decide(values: np.ndarray, values_spec: dict, result: dict, check: dict, alpha: float) -> int | None:
+    """Valid units (seeds, pairs, or runs for a correlation) at which the check would be decided with 80% power,
+    if the observed estimate and spread were the truth."""
+    threshold = float(check["threshold"])
+    if "correlation" in values_spec:
+        return None if result["estimate"] is None else seeds_for_correlation(result["estimate"], threshold, alpha)
+    ratio = values_spec.get("combine") == "ratio"
+    data = np.log(values) if ratio else np.asarray(values, float)
+    data = data[np.isfinite(data)]
+    if data.size < 2:
+        return None
+    return seeds_for_t(float(data.mean()), float(data.std(ddof=1)), math.log(threshold) if ratio else threshold,
+                       alpha)  # fmt: skip
 
 
 def _expand(check: dict, metrics: dict, source: str) -> list[dict]:
@@ -340,7 +413,8 @@ def evaluate_claims(registry: dict, metrics_files: list[str | Path]) -> list[dic
             artifacts = sorted(a for a in by_artifact if fnmatch.fnmatchcase(a, check["artifact"]))
             if not artifacts:
                 checks.append({"check": check["name"], "artifact": check["artifact"], "verdict": "not run",
-                               "reason": f"artifact {check['artifact']} is not in this build (config)", "n": 0})
+                               "reason": f"artifact {check['artifact']} is not in this build (config)", "n": 0,
+                               "kind": check.get("kind", "evidence")})
                 continue
             for artifact in artifacts:
                 source = str(by_artifact[artifact])
@@ -352,9 +426,19 @@ def evaluate_claims(registry: dict, metrics_files: list[str | Path]) -> list[dic
                     if len(artifacts) > 1:
                         result["check"] += f" ({artifact})"
                     checks.append(result)
+        evidence = [c["verdict"] for c in checks if c.get("kind", "evidence") == "evidence"]
         out.append({"id": str(claim["id"]), "statement": claim["statement"], "source": claim["source"],
-                    "verdict": combine(c["verdict"] for c in checks), "checks": checks})
+                    "verdict": combine(evidence), "checks": checks})
     return out
+
+
+def check_sanity(results: list[dict]) -> None:
+    """Raise (loudly: a bug, not a finding) when a `kind: sanity` check is violated."""
+    violated = [f"claim {claim['id']}: {check['check']}: {check['reason']}" for claim in results
+                for check in claim["checks"] if check.get("kind") == "sanity" and check["verdict"] == "not reproduced"]
+    if violated:
+        raise ClaimsError("SANITY CHECK VIOLATED (an identity that holds by construction failed: a bug, not a "
+                          "finding):\n  " + "\n  ".join(violated))
 
 
 def combine(verdicts) -> str:
@@ -388,11 +472,14 @@ def claims_frame(results: list[dict]) -> pd.DataFrame:
                     "Check": check["check"],
                     "Estimate": _num(check.get("estimate")),
                     "Interval": interval,
+                    "n valid of N": f"{check.get('n_valid', 0)} of {check.get('n_total', 0)}",
                     "n": check.get("n", 0),
                     "Test": check.get("test", ""),
                     "Claimed": "" if "threshold" not in check else
                     f"{'>' if check['direction'] == 'greater' else '<'} {check['threshold']:g}",
-                    "Check verdict": check["verdict"],
+                    "Check verdict": check["verdict"] if check.get("kind", "evidence") == "evidence"
+                    else f"sanity: {'holds' if check['verdict'] == 'reproduced' else check['verdict']}",
+                    "Why": check.get("reason", ""),
                 }
             )
     return pd.DataFrame(rows)
@@ -402,7 +489,8 @@ def summary_frame(results: list[dict]) -> pd.DataFrame:
     """One row per claim: id, statement, source, verdict and how many checks went which way."""
     rows = []
     for claim in results:
-        counts = {v: sum(c["verdict"] == v for c in claim["checks"]) for v in VERDICTS}
+        evidence = [c for c in claim["checks"] if c.get("kind", "evidence") == "evidence"]
+        counts = {v: sum(c["verdict"] == v for c in evidence) for v in VERDICTS}
         rows.append({
             "Claim": claim["id"],
             "Statement": claim["statement"],
@@ -421,6 +509,7 @@ def cli_claims(argv: list[str]) -> int:
     parser.add_argument("--out", required=True, help="JSON file of verdicts")
     args = parser.parse_args(argv)
     results = evaluate_claims(load_registry(args.registry), args.metrics)
+    check_sanity(results)
     write_json(args.out, {"claims": results})
     for claim in results:
         print(f"claim {claim['id']}: {claim['verdict']}")

@@ -17,6 +17,7 @@ COMMANDS = {
     "toy-train": "initgen.experiments.toy_train:cli_train",
     "toy-analyze": "initgen.experiments.toy_analyze:cli_analyze",
     "toy-plot": "initgen.plots.toy:cli_plot",
+    "select-lr": "initgen.experiments.lr_sweep:cli_select_lr",
     "data-download": "initgen.data.registry:cli_download",
     "data-prepare": "initgen.data.registry:cli_prepare",
     "asi-run": "initgen.experiments.related:cli_asi_run",

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from initgen.claims import fisher_interval, spearman
 from initgen.errors import UserFacingError
 from initgen.results import read_json, write_json
+from initgen.statistics import fisher_interval, spearman
 
 ALPHA = 0.05  # 95% intervals, as every summary of the pipeline
 DOMAINS = {"1-D": "spectral centroid at init (cycles/unit)", "images": "mean |input gradient| at init"}

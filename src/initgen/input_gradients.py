@@ -39,6 +39,38 @@ def input_gradients(
     return torch.cat(grads)
 
 
+def calibrate_batch_norm(
+    model: torch.nn.Module, images: torch.Tensor, mean: Sequence[float], std: Sequence[float], batch_size: int = 256
+) -> bool:
+    """Set every batch norm's running statistics to the exact average over `images` (uint8 [N, C, H, W]) by
+    forward passes with only the batch-norm layers in train mode; no weight changes. Returns whether the model
+    has batch norm. A freshly initialized network's running statistics are the defaults (mean 0, var 1), not
+    its activations' statistics, so in eval mode it would be measured as a different function than a trained
+    one; calibrating both kinds of model the same way removes that confound (Fig 6)."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return False
+    device = next(model.parameters()).device
+    mean_t = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    std_t = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    was_training = model.training
+    model.eval()
+    momenta = []
+    for norm in norms:
+        momenta.append(norm.momentum)
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over every batch
+        norm.train()
+    with torch.no_grad():
+        for start in range(0, images.shape[0], batch_size):
+            pixels = images[start : start + batch_size].to(device).float() / 255.0
+            model((pixels - mean_t) / std_t)
+    for norm, momentum in zip(norms, momenta, strict=True):
+        norm.momentum = momentum
+    model.train(was_training)
+    return True
+
+
 def bandwidth(grads: torch.Tensor | np.ndarray) -> float:
     """The scalar bandwidth: mean absolute input gradient over images and pixels."""
     return float(np.abs(np.asarray(grads, dtype=np.float64)).mean())

@@ -26,9 +26,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from initgen.claims import claims_frame, evaluate_claims, load_registry, summary_frame
+from initgen.claims import check_sanity, claims_frame, evaluate_claims, load_registry, summary_frame
 from initgen.errors import UserFacingError
-from initgen.results import write_json, write_text
+from initgen.results import read_json, write_json, write_text
 from initgen.tables import write_table
 
 VERDICT_COLORS = {"reproduced": "#c8e6c9", "not reproduced": "#ffcdd2", "inconclusive": "#fff3c4", "not run": "#e0e0e0"}
@@ -83,7 +83,9 @@ def _table_html(frame: pd.DataFrame, verdict_columns=()) -> str:
         for column, value in row.items():
             style = ""
             if column in verdict_columns:
-                style = f' style="background:{VERDICT_COLORS.get(str(value), "#fff")}"'
+                failed = VERDICT_COLORS["not reproduced"] if "FAILED" in str(value) else "#fff"
+                color = VERDICT_COLORS.get(str(value), failed)
+                style = f' style="background:{color}"'
             cells.append(f"<td{style}>{html.escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return "<table>" + "".join(rows) + "</table>"
@@ -174,6 +176,22 @@ def run_times(benchmark_dir) -> pd.DataFrame:
     return frame
 
 
+def protocol_frame(metrics_files: list[str]) -> pd.DataFrame:
+    """One row per artifact group from each metrics.json's "protocol" counts (artifacts without it are left out)."""
+    rows = []
+    for path in metrics_files:
+        metrics = read_json(path)
+        for row in metrics.get("protocol", []):
+            group = ", ".join(f"{k}={v}" for k, v in row.items()
+                              if k not in ("runs", "met_protocol", "not_fitted", "diverged"))  # fmt: skip
+            failed = row["runs"] - row["met_protocol"]
+            rows.append({"Artifact": Path(path).parent.name, "Group": group, "Runs": row["runs"],
+                         "Met protocol": row["met_protocol"], "Did not fit": row["not_fitted"],
+                         "Diverged": row["diverged"], "Failed": "none" if not failed else f"{failed} FAILED"})
+    return pd.DataFrame(rows, columns=["Artifact", "Group", "Runs", "Met protocol", "Did not fit", "Diverged",
+                                       "Failed"])  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------- report
 def build_report(
     registry_path,
@@ -192,7 +210,9 @@ def build_report(
     artifacts = group_artifacts(files)
     metrics_files = [str(p) for paths in artifacts.values() for p in paths if p.name == "metrics.json"]
     verdicts = evaluate_claims(load_registry(registry_path), metrics_files)
+    check_sanity(verdicts)  # a violated identity fails the report: nothing is written
     summary = summary_frame(verdicts)
+    protocol_table = protocol_frame(metrics_files)
     details = claims_frame(verdicts)
     write_table(summary, out_dir / "claims", "Paper claims: verdict per claim (checks in claims_detail).")
     write_table(details, out_dir / "claims_detail", "Every check of every claim, with the numbers behind it.")
@@ -212,6 +232,11 @@ def build_report(
         "<details><summary>Every check, with the numbers behind it</summary>",
         _table_html(details, verdict_columns=("Claim verdict", "Check verdict")),
         "</details>",
+        '<h2 id="protocol">Runs: did every network do what the protocol requires?</h2>',
+        "<p>Per artifact and group: runs, runs that met the protocol (reached the stopping rule or target "
+        "accuracy, stayed finite), runs that never fitted and runs that diverged. Failed runs are excluded from "
+        "every summary and verdict, and marked in the figures.</p>",
+        _table_html(protocol_table, verdict_columns=("Failed",)),
         '<h2 id="artifacts">Figures and tables</h2>',
     ]
     for artifact, paths in artifacts.items():

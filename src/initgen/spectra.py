@@ -37,19 +37,26 @@ def high_frequency_fraction(amplitudes: np.ndarray, freqs: np.ndarray, cutoff: f
     """Share of the non-DC energy (sum of amplitude^2 over f > 0) at frequencies strictly above `cutoff`.
 
     DC is left out of the total: a constant offset says nothing about how oscillatory a function is.
+    A constant function scores 0; a non-finite one (a diverged network) NaN, never a score.
     """
-    energy = np.asarray(amplitudes) ** 2
+    energy = np.asarray(amplitudes, dtype=float) ** 2
     total = energy[..., 1:].sum(axis=-1)
     high = energy[..., freqs > cutoff].sum(axis=-1)
-    return np.divide(high, total, out=np.zeros_like(total), where=total > 0)
+    return _energy_ratio(high, total)
+
+
+def _energy_ratio(part: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """part / total; 0 where the total energy is 0, NaN where it is not finite."""
+    ratio = np.divide(part, total, out=np.zeros_like(total), where=total > 0)
+    return np.where(np.isfinite(total), ratio, np.nan)
 
 
 def spectral_centroid(amplitudes: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     """Energy-weighted mean frequency over f > 0, in cycles per unit: a scalar 'bandwidth' of a function."""
-    energy = np.asarray(amplitudes)[..., 1:] ** 2
+    energy = np.asarray(amplitudes, dtype=float)[..., 1:] ** 2
     total = energy.sum(axis=-1)
     weighted = (energy * freqs[1:]).sum(axis=-1)
-    return np.divide(weighted, total, out=np.zeros_like(total), where=total > 0)
+    return _energy_ratio(weighted, total)
 
 
 def relative_error_per_frequency(

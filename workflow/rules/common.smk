@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from initgen.config import validate_config
+from initgen.imports import import_closure
 from snakemake.settings.types import DeploymentMethod
 
 # Fail before any job runs (so nothing is written) when the config is wrong; the message names the key.
@@ -25,18 +26,19 @@ LIBRARY = Path("src/initgen")
 
 
 def code(*modules):
-    """Source files a step depends on, as inputs of the steps: editing one reruns exactly the steps that list it.
+    """Source files a step depends on, as inputs of the steps: editing one reruns exactly the steps that can run it.
 
-    Snakemake's own `code` trigger sees only the rule body, not the library it calls, hence this.
-    A module is named by its path under src/initgen without .py, e.g. code("spectra", "models/mlp").
+    Snakemake's own `code` trigger sees only the rule body, not the library it calls, hence this. Name the
+    modules the step's command runs, by path under src/initgen without .py (e.g. code("experiments/toy_train"));
+    everything they import from the library is added (initgen.imports reads the imports; nothing is listed by hand).
     """
-    files = [LIBRARY / "results.py"]
+    names = []
     for module in modules:
         path = LIBRARY / f"{module}.py"
         if not path.exists():
             raise ValueError(f"code(): no library module {path}")
-        files.append(path)
-    return [str(f) for f in files]
+        names.append("initgen." + module.replace("/", "."))
+    return [str(f) for f in import_closure(LIBRARY, *names)]
 
 
 def as_arg(obj):

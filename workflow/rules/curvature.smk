@@ -31,7 +31,7 @@ if FLAT:
             "results/table2_flat_minima/train/{variant}.npz",
         params:
             job=lambda w: as_arg(flat_minima_job(w.variant)),
-            seeds=as_arg(config["seeds"]),
+            seeds=as_arg(FLAT.get("seeds") or config["seeds"]),
             device=config["device"],
         wildcard_constraints:
             variant="|".join(FLAT["variants"]),

@@ -101,7 +101,7 @@ rule deep_input_gradients:
                 "data_root": config["data"]["root"],
                 "data_options": config["data"].get(w.dataset, {}),
             }
-            | DEEP.get("input_gradients", {"images": 256, "batch_size": 128, "sample_values": 20000})
+            | DEEP.get("input_gradients", {"images": 256, "batch_size": 128, "sample_values": 20000, "calibration_images": 1024})
         ),
         seeds=as_arg(DEEP_SEEDS),
         device=config["device"],

@@ -29,10 +29,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from initgen import protocol
 from initgen.checkpoint import load_checkpoint, restore, save_checkpoint
 from initgen.data.registry import dataset_info, load_split
 from initgen.errors import ConfigError, UserFacingError
-from initgen.input_gradients import bandwidth, input_gradients, per_image_bandwidth
+from initgen.input_gradients import bandwidth, calibrate_batch_norm, input_gradients, per_image_bandwidth
 from initgen.models.zoo import build_model, display_name
 from initgen.results import load_npz, read_json, save_npz, summarize, write_json, write_text
 from initgen.tables import write_table
@@ -238,10 +239,21 @@ def run_input_gradients(
             f"init {job['init']!r}: need one pre-trained checkpoint per seed ({len(seeds)})"
         )
     arrays = {"seeds": np.asarray(seeds), "bandwidth": [], "per_image": [], "sample": []}
+    calibration = None
+    if job["init"] == "random":
+        # random-init batch norm: running statistics from training images (train-mode forward, no update)
+        train_images, _ = load_split(job["dataset"], "train", job["data_root"], "cpu")
+        pick = torch.randperm(train_images.shape[0], generator=torch.Generator().manual_seed(IMAGE_SUBSET_SEED))
+        calibration = train_images[pick[: job.get("calibration_images", 1024)]]
+    arrays["bn_calibrated"] = []
     for index, seed in enumerate(seeds):
         model = initial_model(job | {"seed": seed}, info)
         if job["init"] != "random":
             restore(load_checkpoint(pretrained[index]), model, restore_rng=False)
+        calibrated = calibration is not None and calibrate_batch_norm(
+            model.to(device), calibration, info["mean"], info["std"], job["batch_size"]
+        )
+        arrays["bn_calibrated"].append(calibrated)
         grads = input_gradients(model.to(device), images, info["mean"], info["std"], job["batch_size"])
         values = grads.flatten().numpy()
         pick = np.random.default_rng(IMAGE_SUBSET_SEED + seed).choice(
@@ -284,6 +296,12 @@ def collect_runs(train_jsons: list[str], pretrain_jsons: list[str]) -> list[dict
         for key in ("epochs", "train_acc", "reached_target", "diverged", "labels_changed"):
             if key in before:
                 record[f"pretrain_{key}"] = before[key]
+        # the protocol: the run reached its target train accuracy, and so did its pre-training (high-B/W)
+        status = protocol.target_status(record.get("diverged", False), record.get("reached_target", False))
+        if before and status == "fitted":
+            status = protocol.target_status(before.get("diverged", False), before.get("reached_target", False))
+        record["status"] = status
+        record["met_protocol"] = status in protocol.MET
         runs.append(record)
     return sorted(runs, key=lambda r: (r["model"], r["init"], r["seed"]))
 
@@ -310,14 +328,17 @@ def build_table(dataset: str, models: list[str], runs: list[dict], out_dir) -> d
     out_dir = Path(out_dir)
     name = table_name(dataset)
     summary, rows = {}, []
+    valid_runs = [r for r in runs if r["met_protocol"]]  # a run that failed its target is counted, not scored
     for model in models:
         for init in INITS:
             members = [r for r in runs if r["model"] == model and r["init"] == init]
+            valid = [r for r in members if r["met_protocol"]]
             summary[f"{model}/{init}"] = {
-                m: summarize([r.get(m) for r in members]) for m in METRICS if any(m in r for r in members)
+                m: summarize([r.get(m) for r in valid]) for m in METRICS if any(m in r for r in members)
             }
-            summary[f"{model}/{init}"]["diverged"] = sum(bool(r.get("diverged")) for r in members)
-        diff = {m: summarize(paired_differences(runs, model, m)) for m in ("train_acc", "test_acc")}
+            summary[f"{model}/{init}"]["diverged"] = sum(r["status"] == "diverged" for r in members)
+            summary[f"{model}/{init}"]["met_protocol"] = f"{len(valid)} of {len(members)}"
+        diff = {m: summarize(paired_differences(valid_runs, model, m)) for m in ("train_acc", "test_acc")}
         summary[f"{model}/highbw-random"] = diff
         row = {"Model": display_name(model)}
         for init, label in (("random", "Random init"), ("highbw", "High B/W init")):
@@ -326,14 +347,14 @@ def build_table(dataset: str, models: list[str], runs: list[dict], out_dir) -> d
             row[f"{label}: test acc (%)"] = percent(stats.get("test_acc"))
             if "test_top5" in stats:
                 row[f"{label}: test top-5 (%)"] = percent(stats["test_top5"])
-            if stats["diverged"]:
-                row[f"{label}: test acc (%)"] += f" ({stats['diverged']} diverged)"
+            row[f"{label}: runs that reached the target"] = stats["met_protocol"]
         row["Test acc difference, high - random"] = (
             "n/a" if diff["test_acc"]["mean"] is None else f"{100 * diff['test_acc']['mean']:+.2f} pp"
         )
         row["95% interval (pp)"] = percent_interval(diff["test_acc"])
         rows.append(row)
-    metrics = {"artifact": name, "dataset": dataset, "runs": runs, "summary": summary}
+    metrics = {"artifact": name, "dataset": dataset, "runs": runs, "summary": summary,
+               "protocol": protocol.counts(runs, ["model", "init"])}
     write_json(out_dir / "metrics.json", metrics)
     caption = (
         f"{dataset}: train and test accuracy (%) from random init and from high-bandwidth init "

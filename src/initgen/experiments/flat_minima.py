@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from initgen import protocol
 from initgen.curvature import (
     HessianOperator,
     hessian_metrics,
@@ -200,6 +201,7 @@ def minimum_metrics(data: dict, settings: dict, slice_spec: dict, stop_mse: floa
             "signal": dict(zip(("a1", "a2", "f1", "f2"), data["signals"][m].tolist(), strict=True)),
             "steps_taken": int(data["steps_taken"][m]),
             "converged": bool(np.isfinite(train_mse) and (stop_mse is None or train_mse < stop_mse)),
+            "status": protocol.loss_status(train_mse, stop_mse),
             "test_mse_trained": float(np.mean((data["prediction_grid"][m] - data["target_grid"][m]) ** 2)),
         }
         if not np.isfinite(train_mse):  # diverged: recorded as such, no curvature
@@ -262,7 +264,11 @@ def analyze(runs: list[dict], out_dir) -> dict:
     for flat, run in zip(flat_runs, runs, strict=True):
         if "slice" in run:
             flat["slice_curvature_fd"] = run["slice"]["curvature_fd"]
-    summary = summarize_runs(flat_runs, ["activation", "bandwidth"], RUN_METRICS + ["trace_stderr"])
+    # summaries over the minima only (runs that reached the stopping rule); the others are counted
+    summary = summarize_runs([r for r in flat_runs if r["converged"]] or flat_runs[:0], ["activation", "bandwidth"],
+                             RUN_METRICS + ["trace_stderr"])  # fmt: skip
+    for name in {f"{r['activation']}/bandwidth={r['bandwidth']}" for r in flat_runs} - set(summary):
+        summary[name] = {key: summarize([]) for key in RUN_METRICS + ["trace_stderr"]}
     for name in summary:
         members = [r for r in flat_runs if f"{r['activation']}/bandwidth={r['bandwidth']}" == name]
         summary[name]["converged"] = sum(r["converged"] for r in members)
@@ -276,12 +282,13 @@ def analyze(runs: list[dict], out_dir) -> dict:
             "top_eigenvalue_vs_test_mse": spearman([r.get("top_eigenvalue") for r in mine], errors),
         }
         contrast[activation] = {
-            metric: summarize(log_ratios(flat_runs, activation, metric))
+            metric: summarize(log_ratios([r for r in flat_runs if r["converged"]], activation, metric))
             for metric in ("trace", "top_eigenvalue", "test_mse")
         }
     metrics = {
         "artifact": ARTIFACT,
         "runs": flat_runs,
+        "protocol": protocol.counts(flat_runs, ["activation", "bandwidth"]),
         "summary": summary,
         "flatness_vs_error": flatness,
         "high_vs_low_log_ratio": contrast,

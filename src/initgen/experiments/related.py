@@ -103,6 +103,7 @@ def run_asi_main(spec: dict, seeds: list[int], device: str = "cpu") -> dict:
     steps = curve_steps(spec["epochs"])
     out = {key: value for key, value in stacked.items()}
     out |= {"seeds": np.asarray(seeds), "curve_steps": steps, "variants": np.asarray(ASI_VARIANTS)}
+    out["stop_mse"] = np.asarray(spec["stop_mse"], dtype=float)  # the stopping rule, for the runs' protocol status
     out["rnd_width"] = np.asarray(asi.matched_width(spec["width"], spec["depth"]))
     for variant in spec["variants"]:
         model = _build(variant, spec, spec["init_std"], seeds).to(device)
@@ -145,6 +146,7 @@ def run_asi_sweep(spec: dict, seeds: list[int], device: str = "cpu") -> dict:
     y_test = np.stack([d["y_test"] for d in data])
     shape = (len(stds), len(seeds))
     out = {"stds": np.asarray(stds, dtype=float), "seeds": np.asarray(seeds)}
+    out["stop_mse"] = np.asarray(spec["stop_mse"], dtype=float)
     for variant in ("original", "asi"):
         nets = [_build("original", spec, std, seeds) for std in stds]
         base = BatchedMLP.stack([m for batch in nets for m in batch.unstack()]).to(device)

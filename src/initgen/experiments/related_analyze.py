@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from initgen import protocol
 from initgen.errors import UserFacingError
 from initgen.results import load_npz, summarize, summarize_runs, write_json
+from initgen.statistics import spearman
 
 # --- analysis -----------------------------------------------------------------------------------------------
 
@@ -28,10 +30,29 @@ def line_fit(x, y) -> dict:
     return {"slope": float(slope), "intercept": float(intercept), "r2": float(1 - (residual**2).sum() / total)}
 
 
-def _spearman(x, y) -> float:
-    from scipy import stats
+def _status(final_train_mse: float, data: dict) -> dict:
+    """The run's protocol status: trained until its training MSE fell below the stopping rule."""
+    status = protocol.loss_status(final_train_mse, float(data["stop_mse"]) if "stop_mse" in data else None)
+    return {"status": status, "met_protocol": status in protocol.MET}
 
-    return float(stats.spearmanr(x, y).statistic)
+
+def loglog_slopes(sweep_rows: list[dict]) -> list[dict]:
+    """Zhang et al.'s claim is about magnitude: the original's test error grows with its initial output, ASI's
+    does not. Per variant and seed: the least-squares slope of log(test MSE) against log(RMS of the original
+    network's initial output at that std and seed) over the std sweep (for ASI the output it would have had).
+    A slope is measured only when every run of the sweep met its stopping rule."""
+    rows = []
+    for variant in ("original", "asi"):
+        for seed in sorted({r["seed"] for r in sweep_rows}):
+            mine = sorted((r for r in sweep_rows if r["variant"] == variant and r["seed"] == seed),
+                          key=lambda r: r["std"])  # fmt: skip
+            failed = [r["status"] for r in mine if not r["met_protocol"]]
+            x = np.log([r["init_output_rms"] for r in mine])
+            y = np.log([r["test_mse"] for r in mine])
+            slope = line_fit(x, y)["slope"] if not failed and np.isfinite(y).all() else float("nan")
+            rows.append({"part": "sweep_slope", "variant": variant, "seed": int(seed), "loglog_slope": slope,
+                         "status": failed[0] if failed else "fitted", "met_protocol": not failed})  # fmt: skip
+    return rows
 
 
 def analyze_asi(main: dict, sweep: dict) -> dict:
@@ -46,6 +67,7 @@ def analyze_asi(main: dict, sweep: dict) -> dict:
                 "seed": int(seed),
                 "test_mse": float(((final - y_test[i]) ** 2).mean()),
                 "final_train_mse": float(main[f"{variant}_curve"][i, -1]),
+                **_status(float(main[f"{variant}_curve"][i, -1]), main),
                 "init_output_rms": float(np.sqrt((init**2).mean())),
                 "epochs": int(main[f"{variant}_epochs"][i]),
                 "params": int(main[f"{variant}_params"]),
@@ -75,8 +97,10 @@ def analyze_asi(main: dict, sweep: dict) -> dict:
                     "init_output_rms": float(sweep["init_rms"][k, j]),
                     "test_mse": float(sweep[f"{variant}_test_mse"][k, j]),
                     "final_train_mse": float(sweep[f"{variant}_train_mse"][k, j]),
+                    **_status(float(sweep[f"{variant}_train_mse"][k, j]), sweep),
                     "epochs": int(sweep[f"{variant}_epochs"][k, j]),
                 })
+    slope_rows = loglog_slopes(sweep_rows)
     summary = {
         "variants": summarize_runs(runs, ["variant"], ["test_mse", "final_train_mse", "init_output_rms", "epochs"]),
         "ntk_prediction": {
@@ -88,14 +112,21 @@ def analyze_asi(main: dict, sweep: dict) -> dict:
         # test error against the initial output's magnitude, over every (std, seed): grows for the original,
         # not for ASI
         "sweep_spearman": {
-            variant: _spearman(
+            variant: spearman(
                 [r["init_output_rms"] for r in sweep_rows if r["variant"] == variant],
                 [r["test_mse"] for r in sweep_rows if r["variant"] == variant],
             )
             for variant in ("original", "asi")
         },
+        "sweep_loglog_slope": {
+            variant: summarize([r["loglog_slope"] for r in slope_rows if r["variant"] == variant])
+            for variant in ("original", "asi")
+        },
     }
-    return {"artifact": "asi", "runs": runs + ntk_rows + sweep_rows, "summary": summary}
+    all_runs = runs + ntk_rows + sweep_rows + slope_rows
+    counted = runs + sweep_rows
+    return {"artifact": "asi", "runs": all_runs, "summary": summary,
+            "protocol": protocol.counts(counted, ["part", "variant"])}
 
 
 def analyze_linear_imbalance(data: dict) -> dict:
@@ -146,6 +177,9 @@ def analyze_linear_width(data: dict) -> dict:
         for b, h in enumerate(data["widths"]):
             for j, seed in enumerate(data["seeds"]):
                 at = int(data["converged_at"][a, b, j])
+                final_loss = float(data["final_loss"][a, b, j])
+                status = protocol.loss_status(final_loss, None)
+                status = "diverged" if status == "diverged" else ("fitted" if at >= 0 else "not fitted")
                 runs.append({
                     "init": init,
                     "width": int(h),
@@ -156,8 +190,10 @@ def analyze_linear_width(data: dict) -> dict:
                     "u2v_init": float(data["u2v_init"][a, b, j]),
                     "c": float(data["c"][a, b, j]),
                     "converged": at >= 0,
+                    "status": status,
+                    "met_protocol": status in protocol.MET,
                     "iterations": at if at >= 0 else None,
-                    "final_loss": float(data["final_loss"][a, b, j]),
+                    "final_loss": final_loss,
                 })
     metrics = ["distance", "distance_relative", "u2v_init", "c", "iterations", "final_loss"]
     fits = {}
@@ -173,7 +209,8 @@ def analyze_linear_width(data: dict) -> dict:
         "fit": fits,
         "all_converged": bool(all(r["converged"] for r in runs)),
     }
-    return {"artifact": "linear_width", "runs": runs, "summary": summary}
+    return {"artifact": "linear_width", "runs": runs, "summary": summary,
+            "protocol": protocol.counts(runs, ["init", "width"])}
 
 
 def analyze(artifact: str, paths: list[str]) -> dict:

@@ -14,21 +14,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
-from initgen import spectra
+from initgen import protocol, spectra
 from initgen.results import load_npz, save_npz, summarize, summarize_runs, write_json
 from initgen.signals import nyquist
+from initgen.statistics import spearman
 
 CONVERGED_REL_ERROR = 0.1  # our choice (Exp 2): a frequency has converged once its relative error stays < 10%
-
-
-def _spearman(x, y) -> float:
-    """Rank correlation; a NaN (diverged run) ranks as the worst value, +inf."""
-    y = np.where(np.isfinite(np.asarray(y, dtype=float)), y, np.inf)
-    if len(x) < 3 or np.all(y == y[0]):
-        return float("nan")
-    return float(stats.spearmanr(x, y).statistic)
 
 
 def convergence_steps(rel_error: np.ndarray, steps: np.ndarray, threshold: float) -> np.ndarray:
@@ -66,16 +58,25 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
             )
             arrays[f"{name}/rel_error"] = rel_error.astype(np.float32)  # [D, M, S, K]
             conv = convergence_steps(rel_error, data["snapshot_steps"], threshold)  # [D, M, K]
+        train_spec = experiment["variants"][name]["train"]
         for d, depth in enumerate(data["depths"]):
             for m, seed in enumerate(data["seeds"]):
                 final = data["predictions"][d, m, -1]
+                final_loss = float(data["losses"][d, -1, m])
+                status = protocol.loss_status(
+                    final_loss if np.isfinite(final).all() else float("nan"),
+                    train_spec.get("stop_mse"),
+                    trained=train_spec["steps"] > 0,
+                )
                 run = {
                     "variant": name,
                     "depth": int(depth),
                     "seed": int(seed),
+                    "status": status,
+                    "met_protocol": status in protocol.MET,
                     "steps_taken": int(data["steps_taken"][d, m]),
-                    "train_mse_final": float(data["losses"][d, -1, m]),
-                    "diverged": int(not np.isfinite(data["losses"][d, -1, m])),
+                    "train_mse_final": final_loss,
+                    "diverged": int(status == "diverged"),
                     "hf_fraction_init": float(hf[d, m, 0]),
                     "hf_fraction_final": float(hf[d, m, -1]),
                     "centroid_init": float(centroid[d, m, 0]),
@@ -95,31 +96,49 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
                     for k, f in enumerate(target_freqs):
                         run[f"converged_step_at_{f:g}"] = float(conv[d, m, k])
                     finite = np.isfinite(conv[d, m])
-                    # > 0 means lower frequencies converge first (spectral bias); never-converged ones count as last
+                    run["frequencies_converged"] = int(finite.sum())
+                    # > 0 means lower frequencies converge first (spectral bias); a frequency that never converged
+                    # within the budget ranks after every one that did (claims count a seed only when at least
+                    # half of its frequencies converged, so the ranking is mostly of measured steps)
                     order = np.where(finite, conv[d, m], np.inf)
-                    run["spectral_bias_rho"] = _spearman(np.asarray(target_freqs), order)
+                    run["spectral_bias_rho"] = (
+                        spearman(np.asarray(target_freqs), order) if status != "diverged" else float("nan")
+                    )
                 runs.append(run)
         if len(data["depths"]) >= 3:
-            # Exp 1: does bandwidth at init / test error grow with depth? One Spearman rho per seed.
+            # Exp 1: does bandwidth at init / test error grow with depth? One Spearman rho per seed, over every
+            # depth; a seed with a failed run (diverged or not fitted) at any depth has no test-error trend.
             trend = {"hf_init_vs_depth_rho": [], "test_mse_vs_depth_rho": []}
             for m in range(len(data["seeds"])):
                 mine = [r for r in runs if r["variant"] == name and r["seed"] == int(data["seeds"][m])]
-                trend["hf_init_vs_depth_rho"].append(_spearman(data["depths"], [r["hf_fraction_init"] for r in mine]))
+                trend["hf_init_vs_depth_rho"].append(spearman(data["depths"], [r["hf_fraction_init"] for r in mine]))
+                valid = all(r["met_protocol"] for r in mine)
                 trend["test_mse_vs_depth_rho"].append(
-                    _spearman(data["depths"], [r.get("test_mse", np.nan) for r in mine])
+                    spearman(data["depths"], [r.get("test_mse", np.nan) for r in mine]) if valid else float("nan")
                 )
             trends[name] = {key: {"per_seed": vals, "summary": summarize(vals)} for key, vals in trend.items()}
-    metric_keys = sorted({k for r in runs for k in r} - {"variant", "depth", "seed"})
+    metric_keys = sorted({k for r in runs for k in r} - {"variant", "depth", "seed", "status", "met_protocol"})
     group = ["variant", "depth"] if any(len(d["depths"]) > 1 for d in trained.values()) else ["variant"]
+    valid_runs = [r for r in runs if r["met_protocol"]]
     metrics = {
         "artifact": artifact,
         "hf_cutoff_cycles_per_unit": cutoff,
         "frequency_index_meaning": "index k = k / 2 cycles per unit (domain [-1, 1))",
         "runs": runs,
-        "summary": summarize_runs(runs, group, metric_keys),
+        "protocol": protocol.counts(runs, group),
+        # summaries are over the runs that met the protocol only; failed runs are counted in "protocol"
+        "summary": _summaries(runs, valid_runs, group, metric_keys),
         "trends": trends,
     }
     return metrics, arrays
+
+
+def _summaries(runs: list[dict], valid_runs: list[dict], group: list[str], metric_keys: list[str]) -> dict:
+    """Per-group summaries over the runs that met the protocol; a group whose every run failed keeps its name,
+    with n = 0 for every metric (so figures and tables show it as failed instead of losing it)."""
+    summary = summarize_runs(valid_runs, group, metric_keys)
+    empty = {key: summarize([]) for key in metric_keys}
+    return {name: summary.get(name, empty) for name in summarize_runs(runs, group, metric_keys[:1])}
 
 
 def cli_analyze(argv: list[str]) -> int:

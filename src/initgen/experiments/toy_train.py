@@ -32,6 +32,26 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def train_inputs(job: dict, n_models: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training points x [N, 1] and targets y [n_models, N, out_dim] of a 1-D job."""
+    x_train = sample_points(job["train_x"])
+    y_train = evaluate_signal(job["target"], x_train, key="target")
+    out_dim = job["variant"]["model"].get("out_dim", 1)
+    x_t = torch.as_tensor(x_train, dtype=torch.float32, device=device)[:, None]
+    y_t = torch.as_tensor(y_train, dtype=torch.float32, device=device)[None, :, None].expand(n_models, -1, out_dim)
+    return x_t, y_t
+
+
+def step_size(train_spec: dict, depth: int) -> float:
+    """The variant's learning rate: `lr`, or `lr_by_depth[depth]` where the step size was chosen per depth."""
+    by_depth = train_spec.get("lr_by_depth")
+    if by_depth is None:
+        return train_spec["lr"]
+    if depth not in by_depth and str(depth) not in by_depth:
+        raise ConfigError(f"config key train.lr_by_depth has no entry for depth {depth}")
+    return by_depth.get(depth, by_depth.get(str(depth)))
+
+
 def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
     """Train one variant for every seed (and depth); return arrays for `save_npz`.
 
@@ -45,9 +65,7 @@ def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
     y_train = evaluate_signal(job["target"], x_train, key="target")
     dense = grid(job["grid_points"])
     dense_t = torch.as_tensor(dense, dtype=torch.float32, device=device)[:, None]
-    x_t = torch.as_tensor(x_train, dtype=torch.float32, device=device)[:, None]
-    out_dim = model_spec.get("out_dim", 1)
-    y_t = torch.as_tensor(y_train, dtype=torch.float32, device=device)[None, :, None].expand(len(seeds), -1, out_dim)
+    x_t, y_t = train_inputs(job, len(seeds), device)
     schedule = snapshot_schedule(train_spec["steps"], train_spec.get("snapshots", 2))
 
     predictions, losses, taken, pretrain = [], [], [], []
@@ -59,7 +77,7 @@ def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
             y_t,
             loss="mse",
             optimizer=train_spec["optimizer"],
-            lr=train_spec["lr"],
+            lr=step_size(train_spec, depth),
             steps=train_spec["steps"],
             stop_loss=train_spec.get("stop_mse"),
             snapshot_steps=schedule,

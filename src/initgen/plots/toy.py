@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from initgen import protocol
 from initgen.figures import band, save_figure
 from initgen.results import load_npz, read_json
 from initgen.tables import interval, mean_pm_std, write_table
@@ -28,12 +29,27 @@ TABLE_METRICS = [
 FREQ_LABEL = "frequency (cycles per unit of x; index k = k/2)"
 
 
-def _fit_panel(ax, data, d=0, seed_index=0, show_init=True):
+def run_statuses(metrics, variant, depth=None) -> list[str]:
+    """Status of every run of a variant (and depth), in seed order."""
+    return [r["status"] for r in metrics["runs"]
+            if r["variant"] == variant and (depth is None or r["depth"] == int(depth))]  # fmt: skip
+
+
+def _title_note(statuses: list[str]) -> str:
+    """' [2 of 10 runs failed (2 diverged): excluded]'; shown on every panel that summarizes runs."""
+    note = protocol.failure_note(statuses)
+    return f" [{note}: excluded]" if note else ""
+
+
+def _fit_panel(ax, data, d=0, seed_index=0, show_init=True, status="fitted"):
     x, out = data["grid"], data["predictions"][d, seed_index]
     ax.plot(x, data["target_grid"], "k--", lw=1, label="target")
     if show_init:
         ax.plot(x, out[0, :, 0], color="0.6", lw=0.8, label="at init")
-    ax.plot(x, out[-1, :, 0], lw=1.3, label="after training")
+    failed = status not in protocol.MET
+    ax.plot(x, np.nan_to_num(out[-1, :, 0], nan=0.0), lw=1.3, ls=":" if failed else "-",
+            color="crimson" if failed else None,
+            label=f"after training ({status}: FAILED RUN)" if failed else "after training")  # fmt: skip
     ax.plot(data["x_train"], data["y_train"], "o", color="crimson", ms=4, label="training points")
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
@@ -61,7 +77,11 @@ def plot_depth(trained, spectra, metrics):
         ax = axes[row, 0]
         ax.plot(data["grid"], data["target_grid"], "k--", lw=1, label="target")
         for d, depth in enumerate(depths):
-            ax.plot(data["grid"], data["predictions"][d, 0, -1, :, 0], color=colors[d], lw=1, label=f"depth {depth}")
+            status = run_statuses(metrics, name, depth)[0]
+            failed = status not in protocol.MET
+            ax.plot(data["grid"], np.nan_to_num(data["predictions"][d, 0, -1, :, 0], nan=0.0), color=colors[d],
+                    lw=1, ls=":" if failed else "-",
+                    label=f"depth {depth}" + (f" ({status})" if failed else ""))  # fmt: skip
         ax.plot(data["x_train"], data["y_train"], "o", color="crimson", ms=4, label="training points")
         ax.set(xlabel="x", ylabel="f(x)", title=f"{name}: fits after training (seed {data['seeds'][0]})")
         ax.set_ylim(-2.5, 2.5)
@@ -81,10 +101,16 @@ def plot_depth(trained, spectra, metrics):
             axis.errorbar(depths, means, yerr=[s["std"] or 0 for s in stats], fmt=marker,
                           capsize=3, color="C0" if key == "test_mse" else "C3", label=key)  # fmt: skip
             axis.set_ylabel(key.replace("_", " "))
-        diverged = [int(depth) for depth in depths if summary[f"{name}/depth={depth}"]["test_mse"]["mean"] is None]
-        note = f"; diverged (NaN) at depth {diverged}" if diverged else ""
-        ax.set(xlabel="depth (hidden layers)", title=f"{name}: test MSE (o), HF energy at init (s){note}")
-    fig.suptitle(TITLES["fig1_depth"] + " (bands: mean ± std over seeds)")
+        failed = [f"{int(depth)}: {protocol.failure_note(run_statuses(metrics, name, depth))}"
+                  for depth in depths if protocol.failure_note(run_statuses(metrics, name, depth))]  # fmt: skip
+        for depth in depths:
+            if protocol.failure_note(run_statuses(metrics, name, depth)):
+                ax.axvline(depth, color="crimson", alpha=0.25, lw=6)
+        ax.set(xlabel="depth (hidden layers)", title=f"{name}: test MSE (o), HF energy at init (s)")
+        if failed:
+            ax.text(0.02, 0.98, "failed runs, excluded (red bands):\n" + "\n".join(f"depth {f}" for f in failed),
+                    transform=ax.transAxes, va="top", fontsize=7, color="crimson")
+    fig.suptitle(TITLES["fig1_depth"] + " (bands: mean ± std over seeds; test MSE over runs that fit)")
     fig.tight_layout()
     return fig
 
@@ -94,7 +120,8 @@ def plot_spectral_bias(trained, spectra, metrics):
     fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6), squeeze=False)
     for col, name in enumerate(names):
         ax = axes[0, col]
-        error = spectra[f"{name}/rel_error"][0].mean(axis=0)  # mean over seeds: [S, K]
+        valid = [s in protocol.MET for s in run_statuses(metrics, name)]
+        error = spectra[f"{name}/rel_error"][0][valid].mean(axis=0)  # mean over the valid seeds: [S, K]
         steps = spectra[f"{name}/snapshot_steps"]
         freqs = np.asarray(trained[name]["job_freqs"])
         image = ax.imshow(error.T, aspect="auto", origin="lower", cmap="magma_r", vmin=0, vmax=1,
@@ -102,7 +129,8 @@ def plot_spectral_bias(trained, spectra, metrics):
         ax.set_yticks(range(len(freqs)), [f"{f:g}" for f in freqs])
         rho = metrics["summary"][name]["spectral_bias_rho"]
         ax.set(xlabel="training step", ylabel="target frequency (cycles per unit)",
-               title=f"{name}: rho(freq, conv. step) = {mean_pm_std(rho, 2)}")  # fmt: skip
+               title=f"{name}: rho(freq, conv. step) = {mean_pm_std(rho, 2)}"
+               + _title_note(run_statuses(metrics, name)))  # fmt: skip
         fig.colorbar(image, ax=ax, label="relative error |ΔF| / |F_target| (mean over seeds)")
     fig.suptitle(TITLES["fig2_spectral_bias"])
     fig.tight_layout()
@@ -116,16 +144,18 @@ def plot_variants(artifact, trained, spectra, metrics):
     for col, name in enumerate(names):
         data = trained[name]
         trained_further = int(data["snapshot_steps"][-1]) > 0
-        _fit_panel(axes[0, col], data, show_init=trained_further)
-        axes[0, col].set_title(f"{name} (seed {data['seeds'][0]})", fontsize=9)
+        statuses = run_statuses(metrics, name)
+        _fit_panel(axes[0, col], data, show_init=trained_further, status=statuses[0])
+        axes[0, col].set_title(f"{name} (seed {data['seeds'][0]}){_title_note(statuses)}", fontsize=8)
         axes[0, col].set_ylim(-3, 3)
         labels = ("at init", "after training") if trained_further else ("after initialization", "")
         which = (0, -1) if trained_further else (0,)
-        _spectrum_panel(axes[1, col], spectra[f"{name}/freqs"], spectra[f"{name}/amp"][0], cutoff, which,
+        valid = [s in protocol.MET for s in statuses]  # spectra of failed runs are not drawn as results
+        _spectrum_panel(axes[1, col], spectra[f"{name}/freqs"], spectra[f"{name}/amp"][0][valid], cutoff, which,
                         labels[: len(which)])  # fmt: skip
     axes[0, 0].legend()
     axes[1, 0].legend()
-    fig.suptitle(TITLES.get(artifact, artifact) + " (spectra: mean ± std over seeds)")
+    fig.suptitle(TITLES.get(artifact, artifact) + " (spectra: mean ± std over the seeds that met the protocol)")
     fig.tight_layout()
     return fig
 

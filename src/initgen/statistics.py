@@ -1,0 +1,70 @@
+"""Rank correlation, its interval, and how many seeds would decide a check (torch-free, used by claims and analyses).
+
+NaN policy, everywhere: a pair with a non-finite value is excluded and counted by the caller, never ranked
+(a diverged run is not "the worst value").
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+POWER = 0.8  # our choice: the usual 80% power for "seeds that would decide"
+MAX_SEEDS = 10_000  # beyond this we say "more than 10,000" rather than search on
+
+
+def spearman(x, y) -> float:
+    """Spearman's rho over the pairs where both values are finite; NaN with fewer than 3 or a constant side."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if x.size < 3 or np.all(x == x[0]) or np.all(y == y[0]):
+        return float("nan")
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def fisher_interval(rho: float, n: int, alpha: float) -> tuple[float, float]:
+    """Interval of a Spearman rho by Fisher's z with the Fieller-Hartley-Pearson variance 1.06 / (n - 3)."""
+    if n <= 3 or not math.isfinite(rho):
+        return float("nan"), float("nan")
+    z = math.atanh(max(min(rho, 0.999999), -0.999999))
+    half = stats.norm.ppf(1 - alpha / 2) * math.sqrt(1.06 / (n - 3))
+    return math.tanh(z - half), math.tanh(z + half)
+
+
+def t_test_power(effect: float, n: int, alpha: float) -> float:
+    """Power of the two-sided one-sample t-test at standardized effect |mean - threshold| / sd with n values."""
+    if n < 2:
+        return 0.0
+    df = n - 1
+    critical = stats.t.ppf(1 - alpha / 2, df)
+    shift = abs(effect) * math.sqrt(n)
+    return float(stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift))
+
+
+def seeds_for_t(mean: float, sd: float, threshold: float, alpha: float, power: float = POWER) -> int | None:
+    """Smallest n at which a t-interval excludes `threshold` with probability `power`, if the observed mean and
+    sd were the truth. None when the mean sits on the threshold (no n decides it) or beyond MAX_SEEDS."""
+    if not (math.isfinite(mean) and math.isfinite(sd)) or sd <= 0 or mean == threshold:
+        return None
+    effect = (mean - threshold) / sd
+    n = 2
+    while t_test_power(effect, n, alpha) < power:
+        n = n + 1 if n < 200 else int(n * 1.05) + 1
+        if n > MAX_SEEDS:
+            return None
+    return n
+
+
+def seeds_for_correlation(rho: float, threshold: float, alpha: float, power: float = POWER) -> int | None:
+    """Smallest n at which the Fisher-z interval of a rank correlation excludes `threshold` with probability
+    `power`, if `rho` were the truth (normal approximation with the 1.06 / (n - 3) variance)."""
+    if not math.isfinite(rho) or rho == threshold or abs(threshold) >= 1:
+        return None
+    clip = 0.999999
+    gap = abs(math.atanh(max(min(rho, clip), -clip)) - math.atanh(threshold))
+    n = 1.06 * ((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) / gap) ** 2 + 3
+    n = math.ceil(n)
+    return n if n <= MAX_SEEDS else None

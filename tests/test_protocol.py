@@ -1,0 +1,216 @@
+"""Failed runs are recorded, never scored: run status, NaN metrics of diverged runs, claims `requires:`, sanity
+checks, seeds-to-decide, step-size selection from training loss, batch-norm calibration for Fig 6."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from conftest import REPO
+
+from initgen import protocol, spectra
+from initgen.claims import evaluate_claims, load_registry
+from initgen.cli import main as initgen
+from initgen.experiments.lr_sweep import choose, sweep_table, sweep_variant
+from initgen.experiments.toy_analyze import analyze_experiment
+from initgen.input_gradients import calibrate_batch_norm
+from initgen.signals import evaluate_signal, grid, sample_points
+from initgen.statistics import seeds_for_correlation, seeds_for_t, t_test_power
+
+EXPERIMENT = {
+    "target": {"freqs": [1.0], "amps": [1.0]},
+    "train_x": {"kind": "step", "step": 0.2},
+    "depths": [2, 4, 6],
+    "variants": {"gaussian": {"model": {"activation": "gaussian"}, "train": {"steps": 100, "stop_mse": 1e-3}}},
+}
+
+
+def trained_arrays(final_losses: np.ndarray, predictions: np.ndarray) -> dict:
+    """A toy-train result of 3 depths x 3 seeds: losses [D, steps + 1, M], predictions [D, M, S, G, 1]."""
+    dense = grid(64)
+    x = sample_points(EXPERIMENT["train_x"])
+    losses = np.ones((3, 101, 3))
+    losses[:, -1, :] = final_losses
+    return {"grid": dense, "x_train": x, "y_train": evaluate_signal(EXPERIMENT["target"], x),
+            "target_grid": evaluate_signal(EXPERIMENT["target"], dense), "depths": np.asarray([2, 4, 6]),
+            "seeds": np.asarray([0, 1, 2]), "snapshot_steps": np.asarray([0, 100]), "predictions": predictions,
+            "losses": losses, "steps_taken": np.full((3, 3), 100), "pretrain_final_loss": np.full((3, 3), np.nan)}
+
+
+def test_a_diverged_run_gets_nan_metrics_and_is_counted_not_scored():
+    rng = np.random.default_rng(0)
+    predictions = rng.standard_normal((3, 3, 2, 64, 1)) * 0.1 + np.sin(2 * np.pi * grid(64))[None, None, None, :, None]
+    predictions[2, 1, -1] = np.nan  # depth 6, seed 1 diverged
+    final = np.full((3, 3), 1e-4)
+    final[2, 1] = np.nan
+    final[1, 2] = 0.3  # depth 4, seed 2 never fitted
+    metrics, _ = analyze_experiment("fig1_depth", EXPERIMENT, {"gaussian": trained_arrays(final, predictions)})
+    runs = {(r["depth"], r["seed"]): r for r in metrics["runs"]}
+    assert runs[(6, 1)]["status"] == "diverged" and runs[(4, 2)]["status"] == "not fitted"
+    assert runs[(2, 0)]["status"] == "fitted"
+    for key in ("hf_fraction_final", "centroid_final", "test_mse"):
+        assert np.isnan(runs[(6, 1)][key]), key  # a diverged prediction is no perfect low-frequency fit
+    counts = {row["depth"]: row for row in metrics["protocol"]}
+    assert (counts[6]["runs"], counts[6]["met_protocol"], counts[6]["diverged"]) == (3, 2, 1)
+    assert (counts[4]["not_fitted"], counts[4]["met_protocol"]) == (1, 2)
+    # summaries are over valid runs only; the per-seed depth trend of test MSE needs every depth of the seed
+    assert metrics["summary"]["gaussian/depth=6"]["test_mse"]["n"] == 2
+    trend = metrics["trends"]["gaussian"]["test_mse_vs_depth_rho"]["per_seed"]
+    assert np.isfinite(trend[0]) and np.isnan(trend[1]) and np.isnan(trend[2])
+
+
+def test_spectral_scores_of_a_nonfinite_function_are_nan_and_of_a_constant_zero():
+    freqs = spectra.frequencies(64)
+    amp = spectra.amplitude(np.stack([np.full(64, np.nan), np.ones(64), np.sin(2 * np.pi * 10 * grid(64))]))
+    hf = spectra.high_frequency_fraction(amp, freqs, cutoff=2.5)
+    centroid = spectra.spectral_centroid(amp, freqs)
+    assert np.isnan(hf[0]) and np.isnan(centroid[0])
+    assert hf[1] == 0 and centroid[1] == 0
+    assert hf[2] == pytest.approx(1.0) and centroid[2] == pytest.approx(10.0)
+
+
+def registry_file(tmp_path, check: dict, min_n: int = 3):
+    path = tmp_path / "claims.yaml"
+    path.write_text(yaml.safe_dump({"defaults": {"alpha": 0.05, "min_n": min_n},
+                                    "claims": [{"id": "X", "statement": "s", "source": "p", "checks": [check]}]}))
+    return path
+
+
+def metrics_file(tmp_path, runs: list[dict], artifact="fig3_init_spectrum"):
+    path = tmp_path / "results" / artifact / "metrics.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"runs": runs}))
+    return str(path)
+
+
+KEEPS = {"name": "keeps", "artifact": "fig3_init_spectrum", "values": {"runs": {"metric": "kept"}},
+         "requires": {"met_protocol": True}, "direction": "greater", "threshold": 0.5}
+
+
+def runs_with(statuses: list[str], kept=0.9) -> list[dict]:
+    return [{"seed": i, "status": s, "met_protocol": s in protocol.MET, "kept": kept + 0.01 * i}
+            for i, s in enumerate(statuses)]
+
+
+def test_requires_excludes_failed_runs_and_counts_them(tmp_path):
+    runs = runs_with(["fitted"] * 4 + ["diverged"])
+    runs[-1]["kept"] = -100.0  # would refute the claim if it were scored
+    (claim,) = evaluate_claims(load_registry(registry_file(tmp_path, KEEPS)), [metrics_file(tmp_path, runs)])
+    check = claim["checks"][0]
+    assert (check["n_valid"], check["n_total"], check["verdict"]) == (4, 5, "reproduced")
+    assert "excluded 1 of 5 runs (1 diverged)" in check["reason"]
+
+
+def test_too_few_valid_runs_is_inconclusive_with_the_reason(tmp_path):
+    runs = runs_with(["fitted", "fitted", "diverged", "diverged", "not fitted"])
+    (claim,) = evaluate_claims(load_registry(registry_file(tmp_path, KEEPS)), [metrics_file(tmp_path, runs)])
+    check = claim["checks"][0]
+    assert check["verdict"] == "inconclusive" and check["n_valid"] == 2
+    assert "too few values: n = 2 < 3" in check["reason"] and "2 diverged, 1 did not fit" in check["reason"]
+
+
+def test_a_trend_counts_a_seed_only_when_every_run_of_it_is_valid(tmp_path):
+    runs = []
+    for seed in range(4):
+        for depth in (2, 4, 6):
+            failed = seed == 3 and depth == 6
+            runs.append({"seed": seed, "depth": depth, "test_mse": depth * (1 + seed), "met_protocol": not failed,
+                         "status": "diverged" if failed else "fitted"})
+    check = {"name": "grows", "artifact": "fig1_depth", "requires": {"met_protocol": True},
+             "values": {"trend": {"x": "depth", "y": "test_mse", "per": "seed"}},
+             "direction": "greater", "threshold": 0.5, "test": "every"}
+    (claim,) = evaluate_claims(load_registry(registry_file(tmp_path, check)),
+                               [metrics_file(tmp_path, runs, "fig1_depth")])
+    result = claim["checks"][0]
+    assert (result["n_valid"], result["n_total"]) == (3, 4) and "1 of 4 seeds" in result["reason"]
+
+
+def test_a_violated_sanity_check_fails_the_claims_step_and_writes_nothing(tmp_path, capsys):
+    check = KEEPS | {"kind": "sanity", "test": "every"}
+    registry = registry_file(tmp_path, check)
+    out = tmp_path / "verdicts.json"
+    good = metrics_file(tmp_path, runs_with(["fitted"] * 3))
+    assert initgen(["claims", "--registry", str(registry), "--metrics", good, "--out", str(out)]) == 0
+    verdicts = json.loads(out.read_text())["claims"][0]
+    assert verdicts["verdict"] == "not run"  # a sanity check is never evidence for the claim
+    out.unlink()
+    bad = metrics_file(tmp_path, runs_with(["fitted"] * 3, kept=0.1))
+    assert initgen(["claims", "--registry", str(registry), "--metrics", bad, "--out", str(out)]) == 1
+    assert "SANITY CHECK VIOLATED" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize(("effect", "n"), [(0.5, 34), (0.8, 15), (1.0, 10)])
+def test_seeds_to_decide_match_the_textbook_one_sample_t_test(effect, n):
+    # Cohen (1988) / G*Power: two-sided one-sample t-test, alpha 0.05, power 0.8
+    assert seeds_for_t(mean=effect, sd=1.0, threshold=0.0, alpha=0.05) == n
+    assert t_test_power(effect, n, 0.05) >= 0.8 > t_test_power(effect, n - 1, 0.05)
+
+
+def test_t_test_power_agrees_with_simulation():
+    rng = np.random.default_rng(0)
+    from scipy import stats
+
+    n, effect, trials = 12, 0.7, 20000
+    samples = rng.standard_normal((trials, n)) + effect
+    t = samples.mean(1) / (samples.std(1, ddof=1) / np.sqrt(n))
+    simulated = np.mean(np.abs(t) > stats.t.ppf(0.975, n - 1))
+    assert t_test_power(effect, n, 0.05) == pytest.approx(simulated, abs=0.01)
+
+
+def test_seeds_for_a_correlation_shrink_as_it_moves_away_from_the_threshold():
+    near, far = seeds_for_correlation(0.6, 0.5, 0.05), seeds_for_correlation(0.9, 0.5, 0.05)
+    assert near > far > 3
+    assert seeds_for_correlation(0.5, 0.5, 0.05) is None
+
+
+def test_the_step_size_is_chosen_from_training_loss_alone():
+    job = {"target": {"freqs": [1.0], "amps": [1.0]}, "train_x": {"kind": "step", "step": 0.2},
+           "grid_points": 64, "variant": {"model": {"activation": "relu", "width": 64, "depth": 2},
+                                          "init": {"kind": "xavier_uniform"},
+                                          "train": {"optimizer": "sgd", "lr": 0.1, "steps": 4000, "stop_mse": 1e-2}}}
+    torch.manual_seed(0)
+    runs = sweep_variant(job, seeds=[1000, 1001], lrs=[1e-6, 0.1, 0.3, 3.0])
+    by_lr = runs.groupby("lr").status.agg(set)
+    assert by_lr[3.0] == {"diverged"} and by_lr[1e-6] == {"not fitted"}
+    assert by_lr[0.1] == {"fitted"} and by_lr[0.3] == {"fitted"}
+    # 0.3 is the largest that fits; 0.1 fits too, so the choice keeps one grid step of margin
+    choice = choose(sweep_table(runs), per_depth=False)
+    assert choice == {"lr": 0.1, "fits": True, "why": choice["why"]}
+
+
+def test_no_fitting_step_size_is_reported_as_such():
+    table = pd.DataFrame({"depth": [2, 2, 4, 4], "lr": [0.1, 0.01, 0.1, 0.01], "runs": [3] * 4,
+                          "met_stop": [3, 3, 0, 2], "diverged": [0, 0, 3, 0], "not_fitted": [0, 0, 0, 1]})
+    per_depth = choose(table, per_depth=True)
+    assert per_depth["lr"] == {2: 0.01, 4: 0.01} and per_depth["fits"] is False and "[4]" in per_depth["why"]
+    shared = choose(table, per_depth=False)
+    assert shared["fits"] is False and shared["lr"] == 0.01
+
+
+def test_batch_norm_calibration_sets_the_exact_statistics_without_touching_weights():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Dropout(0.5))
+    before = [p.detach().clone() for p in model.parameters()]
+    images = torch.randint(0, 256, (50, 1, 8, 8), dtype=torch.uint8)
+    assert calibrate_batch_norm(model, images, [0.5], [0.25], batch_size=16)
+    with torch.no_grad():
+        conv = model[0]((images.float() / 255.0 - 0.5) / 0.25)
+    norm = model[1]
+    assert torch.allclose(norm.running_mean, conv.mean(dim=(0, 2, 3)), atol=1e-5)
+    assert torch.allclose(norm.running_var, conv.var(dim=(0, 2, 3), unbiased=True), rtol=1e-3)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert norm.momentum == 0.1 and not calibrate_batch_norm(torch.nn.Linear(2, 2), images, [0.5], [0.25])
+
+
+def test_the_shipped_claims_registry_declares_the_protocol_for_every_trained_metric():
+    registry = load_registry(REPO / "config/claims.yaml")
+    checks = {c["name"]: c for claim in registry["claims"] for c in claim["checks"]}
+    assert checks["ASI output at init is zero"]["kind"] == "sanity"
+    assert checks["orthogonal init ends at the min-norm solution"]["kind"] == "sanity"
+    for name in ("Gaussian test MSE grows with depth", "low frequencies converge first",
+                 "3b ReLU pre-trained above Nyquist keeps its spike (paper's stopping rule)"):
+        assert checks[name]["requires"]["met_protocol"] is True
