@@ -230,14 +230,15 @@ def collect_values(values: dict, metrics: dict, source: str, requires: dict | No
         return np.asarray(numbers, float), label, {"total": len(chosen), "valid": len(valid), "failed": failed}
     if kind == "paired":
         keys = spec["pair_by"] if isinstance(spec["pair_by"], list) else [spec["pair_by"]]
-        side = {}
+        side, number = {}, {}
         for name in ("a", "b"):
             chosen = _matching(runs, spec[name] | (spec.get("where") or {}))
             side[name] = {tuple(r.get(k) for k in keys): r for r in chosen}
+            number[name] = {k: _number(r, spec["metric"], source) for k, r in side[name].items()}
         common = sorted(set(side["a"]) & set(side["b"]), key=str)
         valid = [k for k in common if keep([side["a"][k], side["b"][k]])]
-        a = np.asarray([_number(side["a"][k], spec["metric"], source) for k in valid], float)
-        b = np.asarray([_number(side["b"][k], spec["metric"], source) for k in valid], float)
+        a = np.asarray([number["a"][k] for k in valid], float)
+        b = np.asarray([number["b"][k] for k in valid], float)
         validity = {"total": len(common), "valid": len(valid), "failed": failed}
         if values.get("combine") == "ratio":
             return a / b, f"{spec['metric']} ratio {_fmt_where(spec['a'])} / {_fmt_where(spec['b'])}", validity

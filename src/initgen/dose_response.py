@@ -40,8 +40,8 @@ def collect_points(metrics_files: list[str | Path]) -> list[dict]:
                 if not _key(run, "steps_taken", path) or run.get("test_mse") is None:
                     continue  # not trained (e.g. fig5_highbw_1d) or no scalar output: no gap
                 train, test = _key(run, "train_mse_final", path), run["test_mse"]
-                if train is None or _key(run, "centroid_init", path) is None:
-                    continue  # diverged
+                if train is None or _key(run, "centroid_init", path) is None or not run.get("met_protocol", True):
+                    continue  # a failed run (diverged, never fitted) is counted in its artifact, never scored
                 label = run["variant"] + (f"/depth={run['depth']}" if artifact == "fig1_depth" else "")
                 points.append({"domain": "1-D", "group": artifact, "label": label, "seed": run["seed"],
                                "bandwidth": run["centroid_init"], "gap": test - train})
@@ -65,6 +65,8 @@ def collect_points(metrics_files: list[str | Path]) -> list[dict]:
             train, test = _key(run, "train_acc", path), _key(run, "test_acc", path)
             if key in seen or key not in bandwidth or train is None or test is None:
                 continue
+            if not run.get("met_protocol", True):
+                continue  # never reached its target train accuracy: no generalization gap to speak of
             seen.add(key)
             points.append({"domain": "images", "group": key[0], "label": f"{key[1]}/{key[2]}", "seed": key[3],
                            "bandwidth": bandwidth[key], "gap": train - test})
