@@ -124,11 +124,11 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
 
 def cli_analyze(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen toy-analyze", description="Spectra and metrics of a 1-D artifact.")
-    parser.add_argument("--artifact", required=True)
+    parser.add_argument("--artifact", required=True, help="artifact name, e.g. fig1_depth")
     parser.add_argument("--experiment", required=True, help="JSON: the experiment's config block")
     parser.add_argument("--trained", nargs="+", required=True, help="train/<variant>.npz files")
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--spectra", required=True)
+    parser.add_argument("--metrics", required=True, help="metrics.json to write (runs and summaries)")
+    parser.add_argument("--spectra", required=True, help="spectra.npz to write (amplitudes per snapshot)")
     args = parser.parse_args(argv)
     trained = {Path(p).stem: load_npz(p) for p in args.trained}
     metrics, arrays = analyze_experiment(args.artifact, json.loads(args.experiment), trained)
