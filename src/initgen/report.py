@@ -40,11 +40,14 @@ STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 1em auto; padding: 0 1em; color: #222; }
 .table-box { max-width: 100%; overflow-x: auto; margin: 0.5em 0 1em; }
 table { border-collapse: collapse; font-size: 12px; max-width: 100%; }
-th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #f2f2f2; }
-.artifact { display: flex; gap: 1.5em; align-items: flex-start; border-top: 1px solid #ddd; padding-top: 0.8em; }
+.artifact { border-top: 1px solid #ddd; padding-top: 0.8em; }
+.artifact .figure-row { display: flex; gap: 1.5em; align-items: flex-start; }
 .artifact .caption { flex: 0 0 300px; font-size: 13px; }
 .artifact .content { flex: 1 1 auto; min-width: 0; overflow-x: auto; }
+.artifact .tables { max-width: 100%; }
+.table-caption { font-size: 12px; color: #444; margin: 0.2em 0; }
 .artifact img { max-width: 100%; }
 pre { background: #f7f7f7; padding: 0.6em; font-size: 11px; overflow-x: auto; }
 """
@@ -53,13 +56,16 @@ window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
   var loaded = images.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
   document.body.setAttribute("data-images-loaded", loaded + "/" + images.length);
-  // every table must fit its box and the window, all columns visible without scrolling
+  // every table must fit its box and the window, all columns visible without scrolling (folded ones too)
+  var closed = Array.prototype.slice.call(document.querySelectorAll("details:not([open])"));
+  closed.forEach(function (d) { d.open = true; });
   var tables = Array.prototype.slice.call(document.querySelectorAll("table"));
   var fit = tables.filter(function (t) {
     var box = t.parentElement, right = t.getBoundingClientRect().right;
     return t.scrollWidth <= box.clientWidth + 1 && right <= box.getBoundingClientRect().right + 1
       && right <= document.documentElement.clientWidth + 1;
   }).length;
+  closed.forEach(function (d) { d.open = false; });
   document.body.setAttribute("data-tables-fit", fit + "/" + tables.length);
 });
 """
@@ -97,6 +103,15 @@ def _table_html(frame: pd.DataFrame, verdict_columns=()) -> str:
             cells.append(f"<td{style}>{html.escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return '<div class="table-box"><table>' + "".join(rows) + "</table></div>"
+
+
+def _table_caption(csv_path: Path) -> str:
+    """The caption tables.write_table put above the Markdown table beside `csv_path` (it names the intervals)."""
+    markdown = csv_path.with_suffix(".md")
+    if not markdown.exists():
+        return ""
+    head = markdown.read_text().split("\n\n", 1)[0].strip()
+    return "" if not head or head.startswith("|") else f'<p class="table-caption">{html.escape(head)}</p>'
 
 
 def group_artifacts(files: list[str]) -> dict[str, list[Path]]:
@@ -227,13 +242,13 @@ def build_report(
     for artifact, paths in artifacts.items():
         images = "".join(_image(p) for p in paths if p.suffix == ".png")
         tables = "".join(
-            f"<h4>{html.escape(p.name)}</h4>" + _table_html(pd.read_csv(p, dtype=str).fillna(""))
+            f"<h4>{html.escape(p.name)}</h4>{_table_caption(p)}" + _table_html(pd.read_csv(p, dtype=str).fillna(""))
             for p in paths if p.suffix == ".csv"
         )
-        parts.append(
-            f'<section class="artifact" id="{html.escape(artifact)}"><div class="caption"><h3>{html.escape(artifact)}'
-            f"</h3>{_paragraphs(caption_for(artifact, captions_dir))}</div>"
-            f'<div class="content">{images}{tables}</div></section>'
+        parts.append(  # figures beside the caption; tables below, across the page's full width
+            f'<section class="artifact" id="{html.escape(artifact)}"><div class="figure-row"><div class="caption">'
+            f"<h3>{html.escape(artifact)}</h3>{_paragraphs(caption_for(artifact, captions_dir))}</div>"
+            f'<div class="content">{images}</div></div><div class="tables">{tables}</div></section>'
         )
     parts += [
         '<h2 id="config">Config</h2>',
