@@ -33,7 +33,7 @@ def code(*modules):
     Snakemake's own `code` trigger sees only the rule body, not the library it calls, hence this.
     A module is named by its path under src/initgen without .py, e.g. code("spectra", "models/mlp").
     """
-    files = [LIBRARY / "results.py"]
+    files = [LIBRARY / "results.py", LIBRARY / "quantities.py"]  # results.py summarizes by the kinds in quantities
     for module in modules:
         path = LIBRARY / f"{module}.py"
         if not path.exists():
