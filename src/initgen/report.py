@@ -6,7 +6,8 @@ Snakemake's benchmark files, and Snakemake's version as an argument (the library
 Order: claims table first, dose-response, each paper artifact beside its caption, config, environment, run times.
 Figures are embedded as base64 PNGs; an inline script marks <body data-images-loaded="N/M"> once the page has
 loaded, and <body data-tables-fit="K/T"> (tables no wider than their box and the window), which the
-headless-Chromium test reads. Tables wrap their cells to fit; each sits in its own box that scrolls if it cannot.
+headless-Chromium test reads. Tables wrap their cells at word boundaries to fit (one that still does not may break
+inside words: class "squeeze"); each sits in its own box that scrolls if even that cannot fit it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ th { background: #f2f2f2; }
 .artifact .caption { flex: 0 0 300px; font-size: 13px; }
 .artifact .content { flex: 1 1 auto; min-width: 0; overflow-x: auto; }
 .artifact .tables { max-width: 100%; }
+table.squeeze th, table.squeeze td { overflow-wrap: anywhere; }
 .table-caption { font-size: 12px; color: #444; margin: 0.2em 0; }
 .artifact img { max-width: 100%; }
 pre { background: #f7f7f7; padding: 0.6em; font-size: 11px; overflow-x: auto; }
@@ -60,6 +62,8 @@ window.addEventListener("load", function () {
   var closed = Array.prototype.slice.call(document.querySelectorAll("details:not([open])"));
   closed.forEach(function (d) { d.open = true; });
   var tables = Array.prototype.slice.call(document.querySelectorAll("table"));
+  // cells wrap at word boundaries; a table still wider than its box may break inside words as well
+  tables.forEach(function (t) { if (t.scrollWidth > t.parentElement.clientWidth + 1) t.classList.add("squeeze"); });
   var fit = tables.filter(function (t) {
     var box = t.parentElement, right = t.getBoundingClientRect().right;
     return t.scrollWidth <= box.clientWidth + 1 && right <= box.getBoundingClientRect().right + 1
