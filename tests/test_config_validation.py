@@ -75,3 +75,36 @@ def test_default_and_paper_configs_are_valid():
     schema = REPO / "workflow/schemas/config.schema.yaml"
     validate_config(load_config(REPO / "config/config.yaml"), schema)
     validate_config(load_config(REPO / "config/config.yaml", REPO / "config/paper.yaml"), schema)
+
+
+def test_numeric_strings_from_the_command_line_become_numbers_where_the_schema_wants_numbers():
+    from initgen.config import coerce_numbers, load_schema, validate_config
+
+    schema_path = REPO / "workflow/schemas/config.schema.yaml"
+    config = _default()
+    config["seeds"] = ["0", "1", "2", "3", "4"]  # what `--config 'seeds=[0,1,2,3,4]'` hands over
+    _set(config, FIG1 + ("depths",), ["1", "8"])
+    _set(config, RELU + ("train", "lr"), "1e-3")
+    _set(config, RELU + ("model", "activation"), "relu")
+    coerced = coerce_numbers(config, load_schema(schema_path))
+    assert coerced["seeds"] == [0, 1, 2, 3, 4] and all(type(s) is int for s in coerced["seeds"])
+    assert _get(coerced, FIG1 + ("depths",)) == [1, 8] and _get(coerced, RELU + ("train", "lr")) == 0.001
+    assert _get(coerced, RELU + ("model", "activation")) == "relu"  # strings the schema wants stay strings
+    validate_config(coerced, schema_path)
+    _set(config, RELU + ("model", "width"), "wide")  # not a number: still refused, with its key
+    with pytest.raises(Exception, match=r"fig1_depth\.variants\.relu\.model\.width"):
+        validate_config(coerce_numbers(config, load_schema(schema_path)), schema_path)
+    with pytest.raises(Exception, match=r"seeds\[0\]"):
+        validate_config(coerce_numbers(config | {"seeds": ["1.5"]}, load_schema(schema_path)), schema_path)
+
+
+def _get(config, path):
+    for key in path:
+        config = config[key]
+    return config
+
+
+def test_seeds_given_with_config_on_the_command_line_plan_every_seed(workflow_copy):
+    # --config takes every word after it as a key=value pair: the target goes before it
+    result = run_snakemake(workflow_copy, "fig1_depth", "-n", "-p", "--config", "seeds=[0,1,2,3,4]")
+    assert "--seeds '[0, 1, 2, 3, 4]'" in result.stdout + result.stderr

@@ -93,6 +93,9 @@ def test_chromium_loads_every_image_and_shows_the_claims(built, tmp_path):
     loaded = re.search(r'data-images-loaded="(\d+)/(\d+)"', dom)
     assert loaded, "the page's load script did not run"
     assert loaded.group(1) == loaded.group(2) and int(loaded.group(2)) > 10
+    fit = re.search(r'data-tables-fit="(\d+)/(\d+)"', dom)  # at 1280 px: every column of every table visible
+    assert fit and fit.group(1) == fit.group(2) and int(fit.group(2)) > 10, fit and fit.group(0)
+    assert "test MSE" in dom and "HF energy at init (fraction above Nyquist)" in dom and "hf_fraction_init" not in dom
     assert '<h2 id="claims">Claims</h2>' in dom and re.search(r"<td[^>]*>(not )?reproduced</td>|inconclusive", dom)
     shot = report.screenshot(html, tmp_path / "report.png")
     header = shot.read_bytes()[:24]
@@ -121,6 +124,25 @@ def test_dose_response_covers_1d_and_image_runs(built):
 
 
 # ----------------------------------------------------------------------------------------- fast units
+def _page(tmp_path, style: str, frame) -> Path:
+    page = tmp_path / "page.html"
+    page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{style}</style><script>"
+                    f"{report.IMAGES_SCRIPT}</script></head><body>{report._table_html(frame)}</body></html>")
+    return page
+
+
+def test_a_wide_table_fits_1280_px_in_chromium_and_the_check_sees_one_that_does_not(tmp_path):
+    import pandas as pd
+
+    needs_chromium()
+    wide = pd.DataFrame([{f"HF energy at init (fraction above Nyquist) {i}": f"0.{i}123456 [0.0{i}1, 0.{i}99999]"
+                          for i in range(30)} for _ in range(3)])
+    dom = report.dump_dom(_page(tmp_path, report.STYLE, wide), width=1280)
+    assert 'data-tables-fit="1/1"' in dom
+    unwrapped = report.STYLE + "th, td { white-space: nowrap; }"  # the old layout: cells never wrap
+    assert 'data-tables-fit="0/1"' in report.dump_dom(_page(tmp_path, unwrapped, wide), width=1280)
+
+
 def _write(path: Path, data: dict) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))

@@ -505,7 +505,7 @@ def summary_frame(results: list[dict]) -> pd.DataFrame:
 def cli_claims(argv: list[str]) -> int:
     """`initgen claims --registry config/claims.yaml --metrics results/*/metrics.json --out verdicts.json`"""
     parser = argparse.ArgumentParser(prog="initgen claims", description="Verdict of every claim in the registry.")
-    parser.add_argument("--registry", required=True)
+    parser.add_argument("--registry", required=True, help="the claims registry, config/claims.yaml")
     parser.add_argument("--metrics", nargs="*", default=[], help="results/<artifact>/metrics.json files")
     parser.add_argument("--out", required=True, help="JSON file of verdicts")
     args = parser.parse_args(argv)

@@ -37,9 +37,67 @@ def _message(error: jsonschema.ValidationError) -> str:
     return f"config key {where}: {error.message}"
 
 
+def _resolve(schema: dict, root: dict) -> dict:
+    while isinstance(schema, dict) and "$ref" in schema:
+        node = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema if isinstance(schema, dict) else {}
+
+
+def _as_number(text: str, types: set[str]):
+    """A numeric string as the number the schema asks for; None when it is not one."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if "integer" in types and value.is_integer() and "." not in text and "e" not in text.lower():
+        return int(text)
+    return value if "number" in types else None
+
+
+def coerce_numbers(value, schema: dict, root: dict | None = None):
+    """A copy of `value` with numeric strings turned into numbers wherever `schema` asks for a number.
+
+    `snakemake --config 'seeds=[0,1,2]'` hands the list items over as strings ('0'); YAML config files are left as
+    they are (their numbers are numbers already). A string the schema wants as a string stays a string.
+    """
+    root = schema if root is None else root
+    schema = _resolve(schema, root)
+    if isinstance(value, str):
+        types = schema.get("type", [])
+        types = {types} if isinstance(types, str) else set(types)
+        if types & {"integer", "number"} and "string" not in types:
+            number = _as_number(value.strip(), types)
+            return value if number is None else number
+        return value
+    if isinstance(value, list):
+        items = schema.get("items", {})
+        return [coerce_numbers(v, items, root) for v in value]
+    if isinstance(value, dict):
+        import re
+
+        out = {}
+        for key, item in value.items():
+            sub = schema.get("properties", {}).get(key)
+            if sub is None:
+                sub = next((s for p, s in schema.get("patternProperties", {}).items() if re.search(p, str(key))),
+                           None)
+            if sub is None and isinstance(schema.get("additionalProperties"), dict):
+                sub = schema["additionalProperties"]
+            out[key] = item if sub is None else coerce_numbers(item, sub, root)
+        return out
+    return value
+
+
+def load_schema(schema_path: str | Path) -> dict:
+    return yaml.safe_load(Path(schema_path).read_text())
+
+
 def validate_config(config: dict, schema_path: str | Path) -> dict:
     """Raise ConfigError (listing every problem, each naming its key) unless `config` fits the schema."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = load_schema(schema_path)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
@@ -69,9 +127,11 @@ def cli_validate(argv: list[str]) -> int:
     """`initgen validate-config CONFIG.yaml [MORE.yaml ...] --schema workflow/schemas/config.schema.yaml`"""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="initgen validate-config")
-    parser.add_argument("configs", nargs="+")
-    parser.add_argument("--schema", default="workflow/schemas/config.schema.yaml")
+    parser = argparse.ArgumentParser(prog="initgen validate-config",
+                                     description="Check config YAML files (later ones merged over earlier ones) "
+                                     "against the workflow's JSON schema; every problem is named by its key.")
+    parser.add_argument("configs", nargs="+", help="config YAML files, e.g. config/config.yaml config/paper.yaml")
+    parser.add_argument("--schema", default="workflow/schemas/config.schema.yaml", help="the JSON schema (YAML)")
     args = parser.parse_args(argv)
     validate_config(load_config(*args.configs), args.schema)
     print("config ok")

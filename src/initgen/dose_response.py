@@ -164,7 +164,7 @@ def build(metrics_files: list[str], out_dir) -> dict:
 def cli_dose_response(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen dose-response", description=__doc__.splitlines()[0])
     parser.add_argument("--metrics", nargs="*", default=[], help="results/<artifact>/metrics.json files")
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--out-dir", required=True, help="folder for metrics.json, the figure and the table")
     args = parser.parse_args(argv)
     build(args.metrics, args.out_dir)
     return 0

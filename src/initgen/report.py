@@ -5,7 +5,9 @@ registry, caption files (workflow/report/<artifact>.rst, shared with `snakemake 
 Snakemake's benchmark files, and Snakemake's version as an argument (the library never imports Snakemake).
 Order: claims table first, dose-response, each paper artifact beside its caption, config, environment, run times.
 Figures are embedded as base64 PNGs; an inline script marks <body data-images-loaded="N/M"> once the page has
-loaded, which the headless-Chromium test reads.
+loaded, and <body data-tables-fit="K/T"> (tables no wider than their box and the window), which the
+headless-Chromium test reads. Tables wrap their cells at word boundaries to fit (one that still does not may break
+inside words: class "squeeze"); each sits in its own box that scrolls if even that cannot fit it.
 """
 
 from __future__ import annotations
@@ -37,12 +39,17 @@ README_START, README_END = "<!-- claims:start -->", "<!-- claims:end -->"
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 1em auto; padding: 0 1em; color: #222; }
-table { border-collapse: collapse; font-size: 12px; margin: 0.5em 0 1em; }
-th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
+.table-box { max-width: 100%; overflow-x: auto; margin: 0.5em 0 1em; }
+table { border-collapse: collapse; font-size: 12px; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #f2f2f2; }
-.artifact { display: flex; gap: 1.5em; align-items: flex-start; border-top: 1px solid #ddd; padding-top: 0.8em; }
+.artifact { border-top: 1px solid #ddd; padding-top: 0.8em; }
+.artifact .figure-row { display: flex; gap: 1.5em; align-items: flex-start; }
 .artifact .caption { flex: 0 0 300px; font-size: 13px; }
 .artifact .content { flex: 1 1 auto; min-width: 0; overflow-x: auto; }
+.artifact .tables { max-width: 100%; }
+table.squeeze th, table.squeeze td { overflow-wrap: anywhere; }
+.table-caption { font-size: 12px; color: #444; margin: 0.2em 0; }
 .artifact img { max-width: 100%; }
 pre { background: #f7f7f7; padding: 0.6em; font-size: 11px; overflow-x: auto; }
 """
@@ -51,6 +58,19 @@ window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
   var loaded = images.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
   document.body.setAttribute("data-images-loaded", loaded + "/" + images.length);
+  // every table must fit its box and the window, all columns visible without scrolling (folded ones too)
+  var closed = Array.prototype.slice.call(document.querySelectorAll("details:not([open])"));
+  closed.forEach(function (d) { d.open = true; });
+  var tables = Array.prototype.slice.call(document.querySelectorAll("table"));
+  // cells wrap at word boundaries; a table still wider than its box may break inside words as well
+  tables.forEach(function (t) { if (t.scrollWidth > t.parentElement.clientWidth + 1) t.classList.add("squeeze"); });
+  var fit = tables.filter(function (t) {
+    var box = t.parentElement, right = t.getBoundingClientRect().right;
+    return t.scrollWidth <= box.clientWidth + 1 && right <= box.getBoundingClientRect().right + 1
+      && right <= document.documentElement.clientWidth + 1;
+  }).length;
+  closed.forEach(function (d) { d.open = false; });
+  document.body.setAttribute("data-tables-fit", fit + "/" + tables.length);
 });
 """
 
@@ -88,7 +108,16 @@ def _table_html(frame: pd.DataFrame, verdict_columns=()) -> str:
                 style = f' style="background:{color}"'
             cells.append(f"<td{style}>{html.escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return "<table>" + "".join(rows) + "</table>"
+    return '<div class="table-box"><table>' + "".join(rows) + "</table></div>"
+
+
+def _table_caption(csv_path: Path) -> str:
+    """The caption tables.write_table put above the Markdown table beside `csv_path` (it names the intervals)."""
+    markdown = csv_path.with_suffix(".md")
+    if not markdown.exists():
+        return ""
+    head = markdown.read_text().split("\n\n", 1)[0].strip()
+    return "" if not head or head.startswith("|") else f'<p class="table-caption">{html.escape(head)}</p>'
 
 
 def group_artifacts(files: list[str]) -> dict[str, list[Path]]:
@@ -242,13 +271,13 @@ def build_report(
     for artifact, paths in artifacts.items():
         images = "".join(_image(p) for p in paths if p.suffix == ".png")
         tables = "".join(
-            f"<h4>{html.escape(p.name)}</h4>" + _table_html(pd.read_csv(p, dtype=str).fillna(""))
+            f"<h4>{html.escape(p.name)}</h4>{_table_caption(p)}" + _table_html(pd.read_csv(p, dtype=str).fillna(""))
             for p in paths if p.suffix == ".csv"
         )
-        parts.append(
-            f'<section class="artifact" id="{html.escape(artifact)}"><div class="caption"><h3>{html.escape(artifact)}'
-            f"</h3>{_paragraphs(caption_for(artifact, captions_dir))}</div>"
-            f'<div class="content">{images}{tables}</div></section>'
+        parts.append(  # figures beside the caption; tables below, across the page's full width
+            f'<section class="artifact" id="{html.escape(artifact)}"><div class="figure-row"><div class="caption">'
+            f"<h3>{html.escape(artifact)}</h3>{_paragraphs(caption_for(artifact, captions_dir))}</div>"
+            f'<div class="content">{images}</div></div><div class="tables">{tables}</div></section>'
         )
     parts += [
         '<h2 id="config">Config</h2>',
@@ -269,14 +298,15 @@ def build_report(
 
 
 def cli_report(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="initgen report", description="Write results/report/index.html.")
+    parser = argparse.ArgumentParser(prog="initgen report", description="Evaluate the claims and write the "
+                                     "self-contained HTML report results/report/index.html with the claims tables.")
     parser.add_argument("--registry", required=True, help="config/claims.yaml")
     parser.add_argument("--files", nargs="+", required=True, help="every artifact's outputs results/<artifact>/...")
     parser.add_argument("--captions", required=True, help="folder of <artifact>.rst captions (workflow/report)")
     parser.add_argument("--config", required=True, help="the config used, as JSON")
-    parser.add_argument("--snakemake-version", default="unknown")
+    parser.add_argument("--snakemake-version", default="unknown", help="shown in the environment table")
     parser.add_argument("--benchmarks", default="logs/benchmark", help="Snakemake's benchmark folder")
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--out-dir", required=True, help="folder for index.html, metrics.json and claims tables")
     args = parser.parse_args(argv)
     verdicts = build_report(args.registry, args.files, args.captions, json.loads(args.config),
                             args.snakemake_version, args.benchmarks, args.out_dir)
@@ -299,8 +329,8 @@ def replace_claims_block(readme_text: str, claims_markdown: str) -> str:
 def cli_readme_claims(argv: list[str]) -> int:
     """`initgen readme-claims --claims results/report/claims.md --readme README.md`"""
     parser = argparse.ArgumentParser(prog="initgen readme-claims", description="Put the claims table in README.")
-    parser.add_argument("--claims", default="results/report/claims.md")
-    parser.add_argument("--readme", default="README.md")
+    parser.add_argument("--claims", default="results/report/claims.md", help="the report's claims table (Markdown)")
+    parser.add_argument("--readme", default="README.md", help="file with the claims:start/claims:end markers")
     args = parser.parse_args(argv)
     if not Path(args.claims).exists():
         raise UserFacingError(f"{args.claims} not found: build the report first (snakemake --cores all)")
@@ -337,20 +367,22 @@ def screenshot(report: str | Path, png: str | Path, width: int = 1280, height: i
     return png
 
 
-def dump_dom(report: str | Path) -> str:
-    """The DOM after the page's load event (so the images check has run), by headless Chromium."""
-    result = subprocess.run(_chromium_command("--dump-dom", "--virtual-time-budget=10000", Path(report).resolve()
-                                              .as_uri()), check=True, capture_output=True, text=True, timeout=120)
+def dump_dom(report: str | Path, width: int = 1280, height: int = 2400) -> str:
+    """The DOM after the page's load event (so the images and tables checks have run), by headless Chromium
+    with a window `width` pixels wide."""
+    result = subprocess.run(_chromium_command("--dump-dom", "--virtual-time-budget=10000",
+                                              f"--window-size={width},{height}", Path(report).resolve().as_uri()),
+                            check=True, capture_output=True, text=True, timeout=120)
     return result.stdout
 
 
 def cli_screenshot(argv: list[str]) -> int:
     """`initgen report-screenshot --report results/report/index.html --out docs/report.png`"""
     parser = argparse.ArgumentParser(prog="initgen report-screenshot", description="Screenshot of the report.")
-    parser.add_argument("--report", default="results/report/index.html")
-    parser.add_argument("--out", default="docs/report.png")
-    parser.add_argument("--width", type=int, default=1280)
-    parser.add_argument("--height", type=int, default=2400)
+    parser.add_argument("--report", default="results/report/index.html", help="the report to open")
+    parser.add_argument("--out", default="docs/report.png", help="PNG to write")
+    parser.add_argument("--width", type=int, default=1280, help="window width in pixels")
+    parser.add_argument("--height", type=int, default=2400, help="window height in pixels (the part captured)")
     args = parser.parse_args(argv)
     print(screenshot(args.report, args.out, args.width, args.height))
     return 0

@@ -6,14 +6,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from initgen.results import write_text
+from initgen.quantities import human_name
+from initgen.results import INTERVAL_NAMES, write_text
 
 TABLE_SUFFIXES = (".csv", ".md", ".tex")
 
 
 def write_table(frame: pd.DataFrame, stem: str | Path, caption: str = "") -> list[Path]:
-    """Write `stem`.csv, `stem`.md and `stem`.tex; return the three paths."""
+    """Write `stem`.csv, `stem`.md and `stem`.tex; return the three paths.
+
+    Columns named by a raw metric key (`test_mse`) get their human name from initgen.quantities, the one mapping.
+    """
     stem = Path(stem)
+    frame = frame.rename(columns=lambda c: human_name(c) if isinstance(c, str) else c)
     paths = [stem.with_suffix(s) for s in TABLE_SUFFIXES]
     write_text(paths[0], frame.to_csv(index=False))
     markdown = frame.to_markdown(index=False)
@@ -32,8 +37,34 @@ def mean_pm_std(stats: dict, digits: int = 3) -> str:
     return f"{stats['mean']:.{digits}g} ± {stats['std']:.{digits}g}"
 
 
-def interval(stats: dict, digits: int = 3) -> str:
-    """'[low, high]' 95% interval of the mean from a results.summarize() dict."""
-    if not stats or stats.get("ci_low") is None:
+def interval(stats: dict, digits: int = 3, with_estimate: bool = False) -> str:
+    """'[low, high]' 95% interval from a results.summarize() dict; with_estimate: 'estimate [low, high]'.
+
+    The estimate is the interval's centre: the geometric mean for a log-t interval, the mean otherwise
+    (interval_caption says which).
+    """
+    if not stats or stats.get("mean") is None:
         return "n/a"
-    return f"[{stats['ci_low']:.{digits}g}, {stats['ci_high']:.{digits}g}]"
+    estimate = stats.get("estimate", stats["mean"])
+    head = f"{estimate:.{digits}g} " if with_estimate else ""
+    if stats.get("ci_low") is None:
+        return f"{estimate:.{digits}g} (n = {stats.get('n', 1)})" if with_estimate else "n/a"
+    return f"{head}[{stats['ci_low']:.{digits}g}, {stats['ci_high']:.{digits}g}]"
+
+
+def interval_caption(columns: dict[str, dict]) -> str:
+    """The methods behind the intervals of a table: {column: a summarize() dict of it} -> one sentence.
+
+    E.g. "95% intervals: test MSE, steps taken: geometric mean, log-t interval (...); HF energy at init (...): mean,
+    Student-t interval clipped to [0, 1]."
+    """
+    by_method: dict[str, list[str]] = {}
+    confidence = 0.95
+    for column, stats in columns.items():
+        if stats and stats.get("interval"):
+            by_method.setdefault(stats["interval"], []).append(human_name(column))
+            confidence = stats.get("confidence", confidence)
+    if not by_method:
+        return ""
+    parts = [f"{', '.join(dict.fromkeys(cols))}: {INTERVAL_NAMES[m]} [{m}]" for m, cols in by_method.items()]
+    return f"{100 * confidence:g}% intervals over seeds. " + "; ".join(parts) + "."

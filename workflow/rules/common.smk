@@ -5,12 +5,15 @@ import shlex
 import sys
 from pathlib import Path
 
-from initgen.config import validate_config
+from initgen.config import coerce_numbers, load_schema, validate_config
 from initgen.imports import import_closure
 from snakemake.settings.types import DeploymentMethod
 
 # Fail before any job runs (so nothing is written) when the config is wrong; the message names the key.
-validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+# `--config 'seeds=[0,1,2]'` passes list items as strings: numeric strings become numbers where the schema wants one.
+CONFIG_SCHEMA = Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+config.update(coerce_numbers(config, load_schema(CONFIG_SCHEMA)))
+validate_config(config, CONFIG_SCHEMA)
 
 # Rules call the package's CLI (`initgen ...`). With the default software deployment (the .venv of the README),
 # jobs run the `initgen` of the Python that runs Snakemake, even when it was started as .venv/bin/snakemake without

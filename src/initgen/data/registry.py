@@ -260,11 +260,11 @@ def load_split(name: str, split: str, data_root: str | Path = "data", device: st
     return data["images"].to(device), data["labels"].to(device)
 
 
-def _parse_cli(argv: list[str], prog: str):
+def _parse_cli(argv: list[str], prog: str, description: str):
     import argparse
     import json
 
-    parser = argparse.ArgumentParser(prog=prog)
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("name", help=f"dataset: {', '.join(names())}")
     parser.add_argument(
         "--data-root", default="data", help="folder holding raw/ and prepared/ (config data.root)"
@@ -281,7 +281,8 @@ def _parse_cli(argv: list[str], prog: str):
 
 def cli_download(argv: list[str]) -> int:
     """`initgen data-download NAME [--data-root data] [--options JSON] [--checksum md5:HEX]`"""
-    args = _parse_cli(argv, "initgen data-download")
+    args = _parse_cli(argv, "initgen data-download", "Fetch one dataset's archive into <data-root>/raw and verify "
+                      "its checksum (offline: says where to put the file).")
     path = download(args.name, args.data_root, checksum=args.checksum, options=args.options)
     print(f"{args.name}: " + (f"{path} ok" if path else "nothing to download"))
     return 0
@@ -289,7 +290,8 @@ def cli_download(argv: list[str]) -> int:
 
 def cli_prepare(argv: list[str]) -> int:
     """`initgen data-prepare NAME [--data-root data] [--options JSON] [--checksum md5:HEX]`"""
-    args = _parse_cli(argv, "initgen data-prepare")
+    args = _parse_cli(argv, "initgen data-prepare", "Unpack a downloaded dataset into <data-root>/prepared as "
+                      "uint8 tensors per split.")
     folder = prepare(args.name, args.data_root, options=args.options, checksum=args.checksum)
     for split in SPLITS:
         images, labels = load_split(args.name, split, args.data_root)

@@ -35,6 +35,7 @@ from initgen.data.registry import dataset_info, load_split
 from initgen.errors import ConfigError, UserFacingError
 from initgen.input_gradients import bandwidth, calibrate_batch_norm, input_gradients, per_image_bandwidth
 from initgen.models.zoo import build_model, display_name
+from initgen.quantities import kind_of
 from initgen.results import load_npz, read_json, save_npz, summarize, write_json, write_text
 from initgen.tables import write_table
 from initgen.train.classifier import train_classifier
@@ -334,7 +335,9 @@ def build_table(dataset: str, models: list[str], runs: list[dict], out_dir) -> d
             members = [r for r in runs if r["model"] == model and r["init"] == init]
             valid = [r for r in members if r["met_protocol"]]
             summary[f"{model}/{init}"] = {
-                m: summarize([r.get(m) for r in valid]) for m in METRICS if any(m in r for r in members)
+                m: summarize([r.get(m) for r in valid], kind=kind_of(m))
+                for m in METRICS
+                if any(m in r for r in members)
             }
             summary[f"{model}/{init}"]["diverged"] = sum(r["status"] == "diverged" for r in members)
             summary[f"{model}/{init}"]["met_protocol"] = f"{len(valid)} of {len(members)}"
@@ -401,18 +404,19 @@ def fig6_metrics(gradient_files: list[str], out_dir) -> dict:
                 if (r["dataset"], r["model"], r["init"]) == (dataset, model, init)
             }
             values[init] = members
-            summary[f"{dataset}/{model}/{init}"] = {"bandwidth": summarize(list(members.values()))}
+            summary[f"{dataset}/{model}/{init}"] = {"bandwidth": summarize(list(members.values()), kind="positive")}
         seeds = sorted(set(values["random"]) & set(values["highbw"]))
         ratios = [values["highbw"][s] / values["random"][s] for s in seeds]
         log_ratio = summarize(np.log(ratios)) if ratios else summarize([])
-        summary[f"{dataset}/{model}/highbw÷random"] = {"ratio": summarize(ratios), "log_ratio": log_ratio}
+        summary[f"{dataset}/{model}/highbw÷random"] = {"ratio": summarize(ratios, kind="positive"),
+                                                       "log_ratio": log_ratio}
         rows.append(
             {
                 "Dataset": dataset,
                 "Model": display_name(model),
                 "Random init: mean abs. gradient": _sci(summary[f"{dataset}/{model}/random"]["bandwidth"]),
                 "High B/W init: mean abs. gradient": _sci(summary[f"{dataset}/{model}/highbw"]["bandwidth"]),
-                "Ratio high/random": _sci(summarize(ratios)),
+                "Ratio high/random": _sci(summarize(ratios, kind="positive")),
                 "95% interval of ratio": "n/a"
                 if log_ratio["ci_low"] is None
                 else f"[{np.exp(log_ratio['ci_low']):.3g}, {np.exp(log_ratio['ci_high']):.3g}]",
@@ -465,7 +469,7 @@ def corruption_metrics(
             records.append(record)
         chosen = [r for r in records if r["init"] == init]
         summary[init] = {
-            m: summarize([r.get(m) for r in chosen])
+            m: summarize([r.get(m) for r in chosen], kind=kind_of(m))
             for m in ("test_acc", "train_acc", "gap", "bandwidth", "pretrain_epochs")
         }
         rows.append(
@@ -499,7 +503,8 @@ def corruption_metrics(
         pd.DataFrame(rows),
         out_dir / "corruption_sweep",
         f"{dataset}, {display_name(model)}: pre-training with a fraction p of the train labels "
-        "shuffled, then training on true labels; mean ± std over seeds.",
+        "shuffled, then training on true labels; mean ± std over seeds; the test accuracy's 95% interval is the "
+        "Student-t interval of the mean clipped to [0, 100]%.",
     )
     return metrics
 
@@ -514,7 +519,7 @@ def _interval_percent(stats: dict) -> str:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu | cuda | auto (config key device)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _setup(args) -> torch.device:
@@ -541,14 +546,14 @@ def _job(text: str) -> dict:
 def cli_pretrain(argv: list[str]) -> int:
     """`initgen deep-pretrain --job JSON --checkpoint OUT.pt --json OUT.json --history OUT.csv`"""
     parser = argparse.ArgumentParser(
-        prog="initgen deep-pretrain", description="Pre-train on shuffled labels."
+        prog="initgen deep-pretrain", description="Pre-train a classifier on shuffled labels (the high-bandwidth init)."
     )
     parser.add_argument(
         "--job", required=True, help="JSON {dataset, model, init, seed, settings, data_root, ...}"
     )
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--json", required=True)
-    parser.add_argument("--history", required=True)
+    parser.add_argument("--checkpoint", required=True, help="checkpoint to write (and resume from)")
+    parser.add_argument("--json", required=True, help="summary JSON to write (epochs, accuracy)")
+    parser.add_argument("--history", required=True, help="per-epoch CSV to write")
     _common(parser)
     args = parser.parse_args(argv)
     summary = run_pretrain(
@@ -564,13 +569,13 @@ def cli_train(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="initgen deep-train", description="Train a classifier on true labels."
     )
-    parser.add_argument("--job", required=True)
+    parser.add_argument("--job", required=True, help="JSON {dataset, model, init, seed, settings, data_root, ...}")
     parser.add_argument(
         "--pretrained", default=None, help="the pre-trained checkpoint (inits other than random)"
     )
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--json", required=True)
-    parser.add_argument("--history", required=True)
+    parser.add_argument("--checkpoint", required=True, help="checkpoint to write (and resume from)")
+    parser.add_argument("--json", required=True, help="summary JSON to write (accuracies, epochs)")
+    parser.add_argument("--history", required=True, help="per-epoch CSV to write")
     _common(parser)
     args = parser.parse_args(argv)
     summary = run_train(
@@ -587,11 +592,12 @@ def cli_train(argv: list[str]) -> int:
 
 
 def cli_input_gradients(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="initgen deep-input-gradients")
+    parser = argparse.ArgumentParser(prog="initgen deep-input-gradients",
+                                     description="Input gradients of initial networks: the bandwidth measure of Fig 6.")
     parser.add_argument("--job", required=True, help="JSON {dataset, model, init, data_root, images, ...}")
     parser.add_argument("--seeds", required=True, help="JSON list of seeds")
     parser.add_argument("--pretrained", nargs="*", default=[], help="one pre-trained checkpoint per seed")
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", required=True, help="input_gradients.npz to write")
     _common(parser)
     args = parser.parse_args(argv)
     run_input_gradients(_job(args.job), _setup(args), json.loads(args.seeds), args.pretrained, args.out)
@@ -599,33 +605,36 @@ def cli_input_gradients(argv: list[str]) -> int:
 
 
 def cli_table(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="initgen deep-table")
-    parser.add_argument("--dataset", required=True)
+    parser = argparse.ArgumentParser(prog="initgen deep-table",
+                                     description="Accuracy table of one dataset (Table 1/3) and its metrics.json.")
+    parser.add_argument("--dataset", required=True, help="dataset name, e.g. digits")
     parser.add_argument("--models", required=True, help="JSON list of models, in table order")
     parser.add_argument("--train", nargs="+", required=True, help="train.json of every run")
     parser.add_argument("--pretrain", nargs="*", default=[], help="pretrain.json of every pre-trained run")
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--out-dir", required=True, help="folder for metrics.json and the table")
     args = parser.parse_args(argv)
     build_table(args.dataset, json.loads(args.models), collect_runs(args.train, args.pretrain), args.out_dir)
     return 0
 
 
 def cli_fig6_metrics(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="initgen deep-fig6-metrics")
+    parser = argparse.ArgumentParser(prog="initgen deep-fig6-metrics",
+                                     description="Bandwidth per init and model from the input gradients (Fig 6).")
     parser.add_argument("--gradients", nargs="+", required=True, help="input_gradients.npz files")
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--out-dir", required=True, help="folder for metrics.json and the table")
     args = parser.parse_args(argv)
     fig6_metrics(args.gradients, args.out_dir)
     return 0
 
 
 def cli_corruption_metrics(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="initgen deep-corruption-metrics")
+    parser = argparse.ArgumentParser(prog="initgen deep-corruption-metrics",
+                                     description="Test accuracy and bandwidth against the fraction of shuffled labels.")
     parser.add_argument("--spec", required=True, help="JSON config block deep.corruption")
-    parser.add_argument("--train", nargs="+", required=True)
-    parser.add_argument("--pretrain", nargs="*", default=[])
-    parser.add_argument("--gradients", nargs="*", default=[])
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--train", nargs="+", required=True, help="train.json of every run of the sweep")
+    parser.add_argument("--pretrain", nargs="*", default=[], help="pretrain.json of every pre-trained run")
+    parser.add_argument("--gradients", nargs="*", default=[], help="input_gradients.npz files (bandwidth)")
+    parser.add_argument("--out-dir", required=True, help="folder for metrics.json and the table")
     args = parser.parse_args(argv)
     spec = json.loads(args.spec)
     corruption_metrics(

@@ -93,9 +93,9 @@ def build_table(runs: list[dict], out_dir) -> dict:
             {
                 "Dataset": dataset,
                 "Model": f"{display_name(model)} ({'high' if init == 'highbw' else 'low'} B/W)",
-                "Hessian trace": mean_pm_std(stats.get("trace")),
-                "Spectral norm (top eigenvalue)": mean_pm_std(stats.get("top_eigenvalue")),
-                "Expected eigenvalue": mean_pm_std(stats.get("expected_eigenvalue")),
+                "trace": mean_pm_std(stats.get("trace")),
+                "top_eigenvalue": mean_pm_std(stats.get("top_eigenvalue")),
+                "expected_eigenvalue": mean_pm_std(stats.get("expected_eigenvalue")),
                 "Train acc (%)": percent(stats.get("train_accuracy")),
                 "Test acc (%)": percent(stats.get("test_accuracy")),
             }
@@ -126,9 +126,9 @@ def cli_hessian(argv: list[str]) -> int:
     parser.add_argument("--checkpoint", required=True, help="checkpoints/<d>/<m>/<i>/seed<k>/final.pt")
     parser.add_argument("--train-json", required=True, help="results/deep/<d>/<m>/<i>/seed<k>/train.json")
     parser.add_argument("--hessian", required=True, help="JSON: the `hessian:` settings")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto (config key device)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--out", required=True, help="per-run JSON to write")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -143,7 +143,7 @@ def cli_hessian(argv: list[str]) -> int:
 def cli_table(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen deep-hessian-table", description="Table 4 and its metrics.")
     parser.add_argument("--runs", nargs="+", required=True, help="per-run JSON files of deep-hessian")
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--out-dir", required=True, help="folder for metrics.json and Table 4")
     args = parser.parse_args(argv)
     build_table([read_json(path) for path in args.runs], args.out_dir)
     return 0

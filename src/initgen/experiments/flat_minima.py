@@ -312,6 +312,7 @@ TABLE_CAPTION = (
 
 
 def table_frame(metrics: dict) -> pd.DataFrame:
+    """Table 2; metric columns are raw keys, named by write_table through initgen.quantities."""
     rows = []
     for name, stats_ in metrics["summary"].items():
         activation, bandwidth = name.split("/bandwidth=")
@@ -320,10 +321,10 @@ def table_frame(metrics: dict) -> pd.DataFrame:
             {
                 "Model": {"relu": "ReLU", "gaussian": "Gaussian"}.get(activation, activation),
                 "Initialization": f"{bandwidth.capitalize()} B/W",
-                "Hessian trace": mean_pm_std(stats_.get("trace")),
-                "Spectral norm (top eigenvalue)": mean_pm_std(stats_.get("top_eigenvalue")),
-                "Expected eigenvalue": mean_pm_std(stats_.get("expected_eigenvalue")),
-                "Test MSE": mean_pm_std(stats_.get("test_mse")),
+                "trace": mean_pm_std(stats_.get("trace")),
+                "top_eigenvalue": mean_pm_std(stats_.get("top_eigenvalue")),
+                "expected_eigenvalue": mean_pm_std(stats_.get("expected_eigenvalue")),
+                "test_mse": mean_pm_std(stats_.get("test_mse")),
                 "Converged": f"{stats_['converged']}/{stats_['runs']}",
                 "rho(trace, test MSE)": _rho(flat["trace_vs_test_mse"]),
                 "rho(top eig., test MSE)": _rho(flat["top_eigenvalue_vs_test_mse"]),
@@ -349,7 +350,7 @@ def cli_hessian(argv: list[str]) -> int:
     parser.add_argument("--trained", required=True, help="train/<variant>.npz")
     parser.add_argument("--hessian", required=True, help="JSON: the `hessian:` settings")
     parser.add_argument("--slice", required=True, help="JSON: {t_max, points, fd_step}")
-    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", required=True, help="hessian/<variant>.json")
     args = parser.parse_args(argv)
     if args.threads:
@@ -364,7 +365,7 @@ def cli_hessian(argv: list[str]) -> int:
 def cli_analyze(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen flat-minima-analyze", description="Table 2 and its metrics.")
     parser.add_argument("--hessian", nargs="+", required=True, help="hessian/<variant>.json files")
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--out-dir", required=True, help="folder for metrics.json and Table 2")
     args = parser.parse_args(argv)
     runs = [run for path in args.hessian for run in read_json(path)["runs"]]
     analyze(runs, args.out_dir)

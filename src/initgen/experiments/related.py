@@ -318,15 +318,15 @@ def _json_arg(text: str, name: str):
         raise UserFacingError(f"--{name} is not valid JSON: {error}") from None
 
 
-def _runner(argv: list[str], prog: str, run, parts: dict | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=prog)
+def _runner(argv: list[str], prog: str, run, parts: dict | None = None, description: str = "") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--spec", required=True, help="the config block (JSON), e.g. related.asi")
     parser.add_argument("--seeds", required=True, help="JSON list of seeds (config key seeds)")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto (config key device)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--out", required=True, help="npz file to write")
     if parts:
-        parser.add_argument("--part", choices=sorted(parts), required=True)
+        parser.add_argument("--part", choices=sorted(parts), required=True, help="which part of the experiment to run")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     spec, seeds = _json_arg(args.spec, "spec"), _json_arg(args.seeds, "seeds")
@@ -338,14 +338,18 @@ def _runner(argv: list[str], prog: str, run, parts: dict | None = None) -> int:
 
 def cli_asi_run(argv: list[str]) -> int:
     """`initgen asi-run --part main|sweep --spec JSON --seeds JSON --out FILE.npz`"""
-    return _runner(argv, "initgen asi-run", None, {"main": run_asi_main, "sweep": run_asi_sweep})
+    return _runner(argv, "initgen asi-run", None, {"main": run_asi_main, "sweep": run_asi_sweep},
+                   "Train the original and anti-symmetric-init (ASI) networks (Zhang et al. 2020): the main "
+                   "comparison, or the sweep over init std.")
 
 
 def cli_linear_imbalance_run(argv: list[str]) -> int:
     """`initgen linear-imbalance-run --spec JSON --seeds JSON --out FILE.npz`"""
-    return _runner(argv, "initgen linear-imbalance-run", run_linear_imbalance)
+    return _runner(argv, "initgen linear-imbalance-run", run_linear_imbalance, description="Gradient descent on "
+                   "two-layer linear networks with imbalanced init: losses, Theorem 1 bound, drift (Min et al. 2021).")
 
 
 def cli_linear_width_run(argv: list[str]) -> int:
     """`initgen linear-width-run --spec JSON --seeds JSON --out FILE.npz`"""
-    return _runner(argv, "initgen linear-width-run", run_linear_width)
+    return _runner(argv, "initgen linear-width-run", run_linear_width, description="Linear networks of growing "
+                   "width: distance of the learned map to the min-norm solution (Min et al. 2021).")

@@ -15,6 +15,7 @@ import numpy as np
 
 from initgen import protocol
 from initgen.errors import UserFacingError
+from initgen.quantities import kind_of
 from initgen.results import load_npz, summarize, summarize_runs, write_json
 from initgen.statistics import spearman
 
@@ -104,7 +105,7 @@ def analyze_asi(main: dict, sweep: dict) -> dict:
     summary = {
         "variants": summarize_runs(runs, ["variant"], ["test_mse", "final_train_mse", "init_output_rms", "epochs"]),
         "ntk_prediction": {
-            key: summarize([r[key] for r in ntk_rows])
+            key: summarize([r[key] for r in ntk_rows], kind=kind_of(key))
             for key in ("predicted_error_rms", "observed_error_rms", "prediction_rel_error", "prediction_corr",
                         "kernel_fit_test_mse")
         },
@@ -161,7 +162,7 @@ def analyze_linear_imbalance(data: dict) -> dict:
     ratios = {}
     for i in range(1, len(factors)):
         ratio = data["drift"][i - 1] / data["drift"][i]  # drift at step f_{i-1} over drift at f_i, per run
-        ratios[f"x{factors[i - 1]:g}_over_x{factors[i]:g}"] = summarize(ratio.ravel())
+        ratios[f"x{factors[i - 1]:g}_over_x{factors[i]:g}"] = summarize(ratio.ravel(), kind="positive")
     summary = {
         "cases": summarize_runs(runs, ["case"], metrics),
         "drift_ratio": ratios,
@@ -227,10 +228,12 @@ def analyze(artifact: str, paths: list[str]) -> dict:
 
 def cli_analyze(argv: list[str]) -> int:
     """`initgen related-analyze --artifact NAME --runs FILE.npz [FILE.npz] --out metrics.json`"""
-    parser = argparse.ArgumentParser(prog="initgen related-analyze")
-    parser.add_argument("--artifact", required=True, choices=["asi", "linear_imbalance", "linear_width"])
+    parser = argparse.ArgumentParser(prog="initgen related-analyze",
+                                     description="metrics.json of a related-work artifact from its runs.")
+    parser.add_argument("--artifact", required=True, choices=["asi", "linear_imbalance", "linear_width"],
+                        help="which related-work artifact")
     parser.add_argument("--runs", nargs="+", required=True, help="asi: main.npz sweep.npz; else: runs.npz")
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", required=True, help="metrics.json to write")
     args = parser.parse_args(argv)
     for path in args.runs:
         if not Path(path).is_file():

@@ -116,7 +116,8 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
                 trend["test_mse_vs_depth_rho"].append(
                     spearman(data["depths"], [r.get("test_mse", np.nan) for r in mine]) if valid else float("nan")
                 )
-            trends[name] = {key: {"per_seed": vals, "summary": summarize(vals)} for key, vals in trend.items()}
+            trends[name] = {key: {"per_seed": vals, "summary": summarize(vals, kind="correlation")}
+                            for key, vals in trend.items()}
     metric_keys = sorted({k for r in runs for k in r} - {"variant", "depth", "seed", "status", "met_protocol"})
     group = ["variant", "depth"] if any(len(d["depths"]) > 1 for d in trained.values()) else ["variant"]
     valid_runs = [r for r in runs if r["met_protocol"]]
@@ -143,11 +144,11 @@ def _summaries(runs: list[dict], valid_runs: list[dict], group: list[str], metri
 
 def cli_analyze(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen toy-analyze", description="Spectra and metrics of a 1-D artifact.")
-    parser.add_argument("--artifact", required=True)
+    parser.add_argument("--artifact", required=True, help="artifact name, e.g. fig1_depth")
     parser.add_argument("--experiment", required=True, help="JSON: the experiment's config block")
     parser.add_argument("--trained", nargs="+", required=True, help="train/<variant>.npz files")
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--spectra", required=True)
+    parser.add_argument("--metrics", required=True, help="metrics.json to write (runs and summaries)")
+    parser.add_argument("--spectra", required=True, help="spectra.npz to write (amplitudes per snapshot)")
     args = parser.parse_args(argv)
     trained = {Path(p).stem: load_npz(p) for p in args.trained}
     metrics, arrays = analyze_experiment(args.artifact, json.loads(args.experiment), trained)

@@ -116,9 +116,9 @@ def run_train_cli(argv: list[str], command: str, description: str, job_fields: s
     parser = argparse.ArgumentParser(prog=f"initgen {command}", description=description)
     parser.add_argument("--job", required=True, help=f"JSON: {job_fields}")
     parser.add_argument("--seeds", required=True, help="JSON list of seeds")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto (config key device)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", required=True, help="npz file to write: train/<variant>.npz")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -168,11 +168,11 @@ def figure_metrics(artifact: str, table_metrics: str, out_dir) -> None:
 
 def cli_plot(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen curvature-plot", description="Fig 4 (Exp 5) or Fig 9 (A.4).")
-    parser.add_argument("figure", choices=["fig4", "fig9"])
+    parser.add_argument("figure", choices=["fig4", "fig9"], help="which figure: fig4 (Exp 5) or fig9 (A.4)")
     parser.add_argument("--metrics", required=True, help="the table's metrics.json")
     parser.add_argument("--runs", nargs="+", required=True, help="fig4: hessian/<variant>.json; fig9: per-run JSONs")
     parser.add_argument("--trained", nargs="*", default=[], help="fig4: train/<variant>.npz")
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--out-dir", required=True, help="folder for the figure (.png and .pdf)")
     args = parser.parse_args(argv)
     metrics = read_json(args.metrics)
     if args.figure == "fig4":

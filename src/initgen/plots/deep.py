@@ -126,11 +126,12 @@ def plot_corruption(metrics_path, stem) -> None:
 
 def cli_plot(argv: list[str]) -> int:
     """`initgen deep-plot {curves,fig6,corruption} INPUTS... --out STEM` (writes STEM.png and STEM.pdf)."""
-    parser = argparse.ArgumentParser(prog="initgen deep-plot")
-    parser.add_argument("kind", choices=["curves", "fig6", "corruption"])
+    parser = argparse.ArgumentParser(prog="initgen deep-plot", description="Training curves, Fig 6 or the "
+                                     "corruption-sweep figure of the deep experiments.")
+    parser.add_argument("kind", choices=["curves", "fig6", "corruption"], help="which figure to draw")
     parser.add_argument("inputs", nargs="+", help="train.csv histories | input_gradients.npz | metrics.json")
     parser.add_argument("--out", required=True, help="output stem (no suffix)")
-    parser.add_argument("--title", default="")
+    parser.add_argument("--title", default="", help="figure title (curves only)")
     args = parser.parse_args(argv)
     if args.kind == "curves":
         plot_curves(args.inputs, args.out, args.title)

@@ -15,7 +15,7 @@ import pandas as pd
 from initgen.errors import UserFacingError
 from initgen.figures import band, plt, save_figure
 from initgen.results import load_npz, read_json
-from initgen.tables import interval, mean_pm_std, write_table
+from initgen.tables import interval, interval_caption, mean_pm_std, write_table
 
 LABELS = {"original": "original", "asi": "ASI", "doubling": "doubling trick", "rnd": "RND (size-matched)"}
 STYLES = {"original": "-", "asi": "--", "doubling": ":", "rnd": "-."}  # ASI and doubling often overlap
@@ -100,9 +100,11 @@ def plot_asi(main: dict, sweep: dict, metrics: dict, out: Path) -> None:
         params = next(r["params"] for r in metrics["runs"] if r.get("part") == "main" and r["variant"] == variant)
         rows.append({"variant": LABELS[variant], "parameters": params,
                      "initial output RMS": mean_pm_std(s["init_output_rms"]),
-                     "test MSE": mean_pm_std(s["test_mse"]), "test MSE 95% CI": interval(s["test_mse"]),
+                     "test MSE (mean ± std)": mean_pm_std(s["test_mse"]),
+                     "test MSE: estimate [95% interval]": interval(s["test_mse"], with_estimate=True),
                      "final train MSE": mean_pm_std(s["final_train_mse"]), "epochs": mean_pm_std(s["epochs"])})
-    write_table(pd.DataFrame(rows), out / "summary", "ASI (Zhang et al. 2020): test error per variant over seeds")
+    write_table(pd.DataFrame(rows), out / "summary", "ASI (Zhang et al. 2020): test error per variant over seeds. "
+                + interval_caption({"test_mse": stats[variants[0]]["test_mse"]}))
     rows = []
     for std in sweep["stds"]:
         o, a = (metrics["summary"]["sweep"][f"{v}/std={float(std)}"] for v in ("original", "asi"))
@@ -174,25 +176,29 @@ def plot_linear_width(data: dict, metrics: dict, out: Path) -> None:
     figure.tight_layout()
     save_figure(figure, out / "linear_width")
 
-    rows = []
+    rows, widths = [], metrics["summary"]["widths"]
     for init in inits:
         for h in data["widths"]:
-            s = metrics["summary"]["widths"][f"init={init}/width={int(h)}"]
-            rows.append({"init": init, "h": int(h), "||UV^T - Theta_hat||": mean_pm_std(s["distance"]),
-                         "95% CI": interval(s["distance"]), "relative": mean_pm_std(s["distance_relative"]),
+            s = widths[f"init={init}/width={int(h)}"]
+            rows.append({"init": init, "h": int(h), "||UV^T - Theta_hat||_F (mean ± std)": mean_pm_std(s["distance"]),
+                         "||UV^T - Theta_hat||_F: estimate [95% interval]": interval(s["distance"], with_estimate=True),
+                         "relative": mean_pm_std(s["distance_relative"]),
                          "||U2(0)V(0)^T||": mean_pm_std(s["u2v_init"]), "c": mean_pm_std(s["c"]),
                          "iterations": mean_pm_std(s["iterations"], 4)})
     write_table(pd.DataFrame(rows), out / "summary",
-                "Linear networks (Min et al. 2021): distance to the min-norm solution against width")
+                "Linear networks (Min et al. 2021): distance to the min-norm solution against width. "
+                + interval_caption({"distance": next(iter(widths.values()))["distance"]}))
 
 
 def cli_plot(argv: list[str]) -> int:
     """`initgen related-plot --artifact NAME --runs FILE.npz [FILE.npz] --metrics metrics.json --out-dir DIR`"""
-    parser = argparse.ArgumentParser(prog="initgen related-plot")
-    parser.add_argument("--artifact", required=True, choices=["asi", "linear_imbalance", "linear_width"])
-    parser.add_argument("--runs", nargs="+", required=True)
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--out-dir", required=True)
+    parser = argparse.ArgumentParser(prog="initgen related-plot",
+                                     description="Figure and summary table of a related-work artifact.")
+    parser.add_argument("--artifact", required=True, choices=["asi", "linear_imbalance", "linear_width"],
+                        help="which related-work artifact")
+    parser.add_argument("--runs", nargs="+", required=True, help="asi: main.npz sweep.npz; else: runs.npz")
+    parser.add_argument("--metrics", required=True, help="the artifact's metrics.json (related-analyze)")
+    parser.add_argument("--out-dir", required=True, help="folder for the figure and summary tables")
     args = parser.parse_args(argv)
     for path in [*args.runs, args.metrics]:
         if not Path(path).exists():

@@ -12,8 +12,9 @@ import pandas as pd
 
 from initgen import protocol
 from initgen.figures import band, save_figure
+from initgen.quantities import human_name
 from initgen.results import load_npz, read_json
-from initgen.tables import interval, mean_pm_std, write_table
+from initgen.tables import interval, interval_caption, mean_pm_std, write_table
 
 TITLES = {
     "fig1_depth": "Exp 1: fits and initial spectra vs depth",
@@ -100,7 +101,7 @@ def plot_depth(trained, spectra, metrics):
             means = [np.nan if s["mean"] is None else s["mean"] for s in stats]  # None: every seed diverged
             axis.errorbar(depths, means, yerr=[s["std"] or 0 for s in stats], fmt=marker,
                           capsize=3, color="C0" if key == "test_mse" else "C3", label=key)  # fmt: skip
-            axis.set_ylabel(key.replace("_", " "))
+            axis.set_ylabel(human_name(key))
         failed = [f"{int(depth)}: {protocol.failure_note(run_statuses(metrics, name, depth))}"
                   for depth in depths if protocol.failure_note(run_statuses(metrics, name, depth))]  # fmt: skip
         for depth in depths:
@@ -160,25 +161,29 @@ def plot_variants(artifact, trained, spectra, metrics):
     return fig
 
 
-def summary_table(metrics) -> pd.DataFrame:
-    rows = []
+def summary_table(metrics) -> tuple[pd.DataFrame, str]:
+    """One row per run group, one column per metric (its human name): 'estimate [95% interval]' over seeds.
+
+    Returns the table and the caption sentence naming each column's interval method.
+    """
+    rows, columns = [], {}
     for group, stats in metrics["summary"].items():
-        row = {"run": group, "n": max((s["n"] for s in stats.values()), default=0)}
+        row = {"run": group, "seeds": max((s["n"] for s in stats.values()), default=0)}
         for key in TABLE_METRICS + sorted(k for k in stats if k.startswith(("kept_fraction", "amp_"))):
             if key in stats:
-                row[key] = mean_pm_std(stats[key])
-                row[f"{key} 95% CI"] = interval(stats[key])
+                row[human_name(key)] = interval(stats[key], with_estimate=True)
+                columns.setdefault(key, stats[key])
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), interval_caption(columns)
 
 
 def cli_plot(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen toy-plot", description="Figure and table of a 1-D artifact.")
-    parser.add_argument("--artifact", required=True)
-    parser.add_argument("--trained", nargs="+", required=True)
-    parser.add_argument("--metrics", required=True)
-    parser.add_argument("--spectra", required=True)
-    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--artifact", required=True, help="artifact name, e.g. fig1_depth")
+    parser.add_argument("--trained", nargs="+", required=True, help="train/<variant>.npz files")
+    parser.add_argument("--metrics", required=True, help="the artifact's metrics.json (toy-analyze)")
+    parser.add_argument("--spectra", required=True, help="the artifact's spectra.npz (toy-analyze)")
+    parser.add_argument("--out-dir", required=True, help="folder for <artifact>.png/.pdf and summary tables")
     args = parser.parse_args(argv)
     trained = {Path(p).stem: load_npz(p) for p in args.trained}
     for data in trained.values():
@@ -192,5 +197,6 @@ def cli_plot(argv: list[str]) -> int:
         fig = plot_variants(args.artifact, trained, spectra, metrics)
     out = Path(args.out_dir)
     save_figure(fig, out / args.artifact)
-    write_table(summary_table(metrics), out / "summary", caption=f"{args.artifact}: mean ± std over seeds")
+    table, methods = summary_table(metrics)
+    write_table(table, out / "summary", caption=f"{args.artifact}: estimate [95% interval] per run group. {methods}")
     return 0
