@@ -184,7 +184,8 @@ def test_the_step_size_is_chosen_from_training_loss_alone():
 
 def test_no_fitting_step_size_is_reported_as_such():
     table = pd.DataFrame({"depth": [2, 2, 4, 4], "lr": [0.1, 0.01, 0.1, 0.01], "runs": [3] * 4,
-                          "met_stop": [3, 3, 0, 2], "diverged": [0, 0, 3, 0], "not_fitted": [0, 0, 0, 1]})
+                          "met_stop": [3, 3, 0, 2], "diverged": [0, 0, 3, 0], "not_fitted": [0, 0, 0, 1],
+                          "median_final_mse": [1e-4, 1e-4, np.nan, 2e-3]})
     per_depth = choose(table, per_depth=True)
     assert per_depth["lr"] == {2: 0.01, 4: 0.01} and per_depth["fits"] is False and "[4]" in per_depth["why"]
     shared = choose(table, per_depth=False)

@@ -34,8 +34,10 @@ DEFAULT_LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]  # our choi
 DEFAULT_SWEEP_SEEDS = [1000, 1001, 1002, 1003, 1004]  # our choice: 5 seeds no config uses (configs use < 1000)
 
 
-def sweep_variant(job: dict, seeds: list[int], lrs: list[float], device: str = "cpu", steps: int | None = None):
-    """Train the variant at every (lr, seed) for each depth; one row per (depth, lr, seed)."""
+def sweep_variant(job: dict, seeds: list[int], lrs: list[float], device: str = "cpu", steps: int | None = None,
+                  stop_mse: float | None = None):
+    """Train the variant at every (lr, seed) for each depth; one row per (depth, lr, seed). `stop_mse` overrides
+    the variant's stopping rule (for a fixed-budget variant, the fit the sweep asks for)."""
     variant = job["variant"]
     model_spec, init_spec, train_spec = variant["model"], variant["init"], variant["train"]
     if train_spec["steps"] == 0:
@@ -44,7 +46,7 @@ def sweep_variant(job: dict, seeds: list[int], lrs: list[float], device: str = "
     scale = activation_scale(model_spec["activation"], model_spec.get("sigma", 0.1), model_spec.get("omega", 10.0))
     x_t, y_t = train_inputs(job, len(seeds) * len(lrs), device)
     rate = torch.as_tensor([lr for lr in lrs for _ in seeds], dtype=torch.float32, device=device)
-    stop = train_spec.get("stop_mse")
+    stop = stop_mse if stop_mse is not None else train_spec.get("stop_mse")
     budget = steps or train_spec["steps"]
     rows = []
     for depth in depths:
@@ -70,6 +72,7 @@ def sweep_table(runs: pd.DataFrame) -> pd.DataFrame:
     )
     fitted_steps = runs[runs.status.isin(MET)].groupby(["depth", "lr"]).steps_taken
     table["max_steps_fitted"] = fitted_steps.max()
+    table["median_final_mse"] = grouped.final_train_mse.median()  # NaN when a run diverged
     return table.reset_index()
 
 
@@ -78,7 +81,7 @@ def choose(table: pd.DataFrame, per_depth: bool) -> dict:
     backed off one grid step when that lr fitted every run too.
 
     Returns {"lr": float or {depth: float}, "fits": bool, "why": str}. Where no lr fits every run, the lr with
-    the most runs meeting the stopping rule (then the smaller lr) is kept and `fits` is False.
+    the most runs meeting the stopping rule (then the lowest median final training MSE) is kept, `fits` False.
     """
     lrs = sorted(table.lr.unique())
     smaller = dict(zip(lrs[1:], lrs[:-1], strict=True))
@@ -89,8 +92,10 @@ def choose(table: pd.DataFrame, per_depth: bool) -> dict:
             top = float(candidates.lr.max())
             back = smaller.get(top)
             return float(back if back in set(candidates.lr) else top), True
-        by_lr = all_rows.groupby("lr").met_stop.sum()
-        return float(by_lr[by_lr == by_lr.max()].index.min()), False
+        # none fits: the most runs fitted, then the lowest median final training MSE (a diverged lr has none)
+        by_lr = all_rows.groupby("lr").agg(met=("met_stop", "sum"), mse=("median_final_mse", "max"))
+        best_rows = by_lr[by_lr.met == by_lr.met.max()].mse.fillna(float("inf"))
+        return float(best_rows.idxmin()), False
 
     if per_depth:
         picks = {int(d): best(ok[ok.depth == d], table[table.depth == d]) for d in sorted(table.depth.unique())}
@@ -104,7 +109,8 @@ def choose(table: pd.DataFrame, per_depth: bool) -> dict:
         bad = [] if fits else sorted(int(d) for d in table.depth.unique())
     why = ("largest step size at which every sweep run met the stopping rule without diverging, one grid step "
            "smaller where that fitted every run too" if fits else
-           f"no step size fitted every sweep run (depths {bad}): kept the one that fitted the most")  # fmt: skip
+           f"no step size fitted every sweep run (depths {bad}): kept the one that fitted the most, then the lowest "
+           "median final training MSE")  # fmt: skip
     return {"lr": lr, "fits": fits, "why": why}
 
 
@@ -134,6 +140,8 @@ def cli_select_lr(argv: list[str]) -> int:
     parser.add_argument("--lrs", type=float, nargs="+", default=DEFAULT_LRS, help="step sizes to try")
     parser.add_argument("--steps", type=int, default=None, help="step budget (default: the variant's train.steps)")
     parser.add_argument("--per-depth", action="store_true", help="choose one step size per depth (Exp 1)")
+    parser.add_argument("--stop-mse", type=float, default=None,
+                        help="the fit the sweep asks for (default: the variant's train.stop_mse)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     parser.add_argument("--out", default=None, help="write the sweep (runs, table, choice) as Markdown here")
     args = parser.parse_args(argv)
@@ -143,14 +151,14 @@ def cli_select_lr(argv: list[str]) -> int:
         raise ConfigError(f"sweep seeds {sorted(overlap)} are also config seeds: choose disjoint --seeds")
     torch.manual_seed(0)
     job = experiment_job(config, args.artifact, args.variant)
-    runs = sweep_variant(job, args.seeds, args.lrs, resolve_device(args.device), args.steps)
+    runs = sweep_variant(job, args.seeds, args.lrs, resolve_device(args.device), args.steps, args.stop_mse)
     table = sweep_table(runs)
     choice = choose(table, args.per_depth)
     train = job["variant"]["train"]
     header = (
         f"# Step-size sweep: {args.artifact} / {args.variant}\n\n"
         f"Command: `initgen select-lr {' '.join(argv)}`\n\n"
-        f"Optimizer {train['optimizer']}, stopping rule: train MSE < {train.get('stop_mse', 'none')}, "
+        f"Optimizer {train['optimizer']}, stopping rule: train MSE < {args.stop_mse or train.get('stop_mse', 'none')}, "
         f"budget {args.steps or train['steps']} steps, sweep seeds {args.seeds}. Reads training loss only.\n\n"
     )
     text = header + table.to_markdown(index=False) + f"\n\nChoice: lr = {json.dumps(choice['lr'])} "

@@ -40,6 +40,7 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
     cutoff = nyquist(experiment["train_x"])
     watch = experiment.get("watch_freqs", [])
     threshold = experiment.get("converged_rel_error", CONVERGED_REL_ERROR)
+    fit_frequencies = experiment.get("fit_frequencies")  # Exp 2's protocol, instead of a stopping rule
     target_freqs = list(experiment["target"].get("freqs", []))
     runs, trends, arrays = [], {}, {}
     for name, data in trained.items():
@@ -97,6 +98,9 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
                         run[f"converged_step_at_{f:g}"] = float(conv[d, m, k])
                     finite = np.isfinite(conv[d, m])
                     run["frequencies_converged"] = int(finite.sum())
+                    if fit_frequencies and status != "diverged":  # Exp 2: enough frequencies converged to rank
+                        status = "fitted" if finite.sum() >= fit_frequencies else "not fitted"
+                        run |= {"status": status, "met_protocol": status in protocol.MET}
                     # > 0 means lower frequencies converge first (spectral bias); a frequency that never converged
                     # within the budget ranks after every one that did (claims count a seed only when at least
                     # half of its frequencies converged, so the ranking is mostly of measured steps)
