@@ -1,10 +1,12 @@
-"""DVC over Snakemake on a tiny config: build, `dvc commit`, `dvc push` to a local remote, `git clone`, `dvc pull`;
+"""DVC over Snakemake on a tiny config: the README's DVC commands as written in a fresh clone without an activated
+environment (`.venv/bin/dvc repro`, a clean `dvc status`, `dvc push` to a local remote), `git clone`, `dvc pull`;
 then nothing reruns (snakemake -n, dvc repro), a library edit reruns exactly its dependent jobs and one changed
 param reruns only its artifact's affected jobs, all in the pulled clone. Plus: every artifact has a stage."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -43,12 +45,48 @@ def git(workdir: Path, *args: str) -> str:
     return sh(workdir, "git", "-c", "user.email=test@example.org", "-c", "user.name=test", *args)
 
 
+# The README's DVC commands ("Working with DVC"), run as written: no activated environment.
+README_REPRO = [".venv/bin/dvc repro", ".venv/bin/dvc status", ".venv/bin/dvc push"]
+README_PULL = ".venv/bin/dvc pull"
+
+
+def readme_commands() -> list[str]:
+    """The command lines of the README's bash blocks (without their comments)."""
+    text = (REPO / "README.md").read_text()
+    blocks = [block.split("```", 1)[0] for block in text.split("```bash\n")[1:]]
+    return [line.split("#", 1)[0].strip() for block in blocks for line in block.splitlines()]
+
+
+def unactivated_env() -> dict:
+    """This environment as a new shell has it: no virtual or conda environment active, none of its bin on PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME")}
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if Path(p).resolve() != BIN.resolve())
+    return env
+
+
+def readme_setup(clone: Path) -> None:
+    """The README's setup command made `.venv` at the root: here the tests' own virtual environment, made by the
+    same command (.ci/run), stands in for it (a second install would take minutes)."""
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("the tests run outside a virtual environment: not the README's setup")
+    venv = clone / ".venv"  # a folder (as .gitignore and .dvcignore expect) of links into the tests' environment
+    venv.mkdir()
+    for entry in Path(sys.prefix).iterdir():
+        (venv / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+
+
+def run_shell(workdir: Path, line: str, env: dict) -> str:
+    """One command line through bash, as a user types it; asserts exit 0."""
+    return sh(workdir, "bash", "-c", line, env=env)
+
+
 @pytest.fixture(scope="module")
-def pulled(tmp_path_factory):
-    """A clone of a repo whose tiny results were pushed to a local DVC remote, after `dvc pull`."""
+def reproduced(tmp_path_factory):
+    """A fresh clone of a repository with a tiny config, set up as the README says, after the README's
+    `.venv/bin/dvc repro`, `.venv/bin/dvc status` and `.venv/bin/dvc push` (their outputs by command)."""
     base = tmp_path_factory.mktemp("dvc")
-    repo = copy_workflow(base / "repo")
-    for part in (".dvc", ".dvcignore", ".gitignore"):
+    repo = copy_workflow(base / "origin")
+    for part in (".dvc", ".dvcignore", ".gitignore", "README.md"):
         source = REPO / part
         shutil.copytree(source, repo / part) if source.is_dir() else shutil.copy2(source, repo / part)
     shutil.rmtree(repo / ".dvc/cache", ignore_errors=True)
@@ -65,23 +103,52 @@ def pulled(tmp_path_factory):
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "workflow")
-    env = {**__import__("os").environ, "SNAKEMAKE_PROFILE": str(repo / "profiles/test"),
-           "PATH": f"{BIN}:{__import__('os').environ['PATH']}"}
-    sh(repo, sys.executable, "-m", "dvc", "repro", env=env)
-    sh(repo, sys.executable, "-m", "dvc", "push", "-q", env=env)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "results")
     git(base, "clone", "-q", str(repo), "clone")
     clone = base / "clone"
-    sh(clone, sys.executable, "-m", "dvc", "pull", "-q", env=env)
+    readme_setup(clone)
+    env = {**unactivated_env(), "SNAKEMAKE_PROFILE": str(clone / "profiles/test")}
+    outputs = {line: run_shell(clone, line, env) for line in README_REPRO}
+    return clone, env, outputs
+
+
+@pytest.fixture(scope="module")
+def pulled(reproduced, tmp_path_factory):
+    """A second clone of the reproduced one, after the results were committed and the README's `dvc pull`."""
+    repo, env, _ = reproduced
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "results")
+    clone = tmp_path_factory.mktemp("dvc-pull") / "clone"
+    git(repo.parent, "clone", "-q", str(repo), str(clone))
+    readme_setup(clone)
+    env = {**env, "SNAKEMAKE_PROFILE": str(clone / "profiles/test")}
+    run_shell(clone, README_PULL, env)
     return clone, env
+
+
+def test_readme_dvc_commands_succeed_unactivated_and_leave_a_clean_status(reproduced):
+    """Issue 16: `.venv/bin/dvc repro` in a fresh clone without activation runs every stage (bare `snakemake`
+    is not on PATH there), and `dvc status` right after it reports nothing."""
+    clone, env, outputs = reproduced
+    assert set(README_REPRO) | {README_PULL} <= set(readme_commands()), "the README's DVC commands changed"
+    assert shutil.which("snakemake", path=env["PATH"]) is None or not Path(
+        shutil.which("snakemake", path=env["PATH"])).resolve().is_relative_to(Path(sys.prefix).resolve())
+    repro = outputs[".venv/bin/dvc repro"]
+    for stage in [*ARTIFACTS, "snakemake_metadata"]:
+        assert f"Running stage '{stage}'" in repro, repro
+    assert (clone / "results/fig5_highbw_1d/metrics.json").exists()
+    assert outputs[".venv/bin/dvc status"].strip() == "Data and pipelines are up to date.", outputs
+    # The same with the environment activated (plain `dvc`): a forced stage reruns through Snakemake, cleanly.
+    activated = run_shell(clone, ". .venv/bin/activate && dvc repro -f linear_imbalance", env)
+    assert "Running stage 'linear_imbalance'" in activated and "Nothing to be done" in activated, activated
+    status = run_shell(clone, ". .venv/bin/activate && dvc status", env)
+    assert status.strip() == "Data and pipelines are up to date.", status
 
 
 def test_fresh_clone_after_dvc_pull_has_nothing_to_do(pulled):
     clone, env = pulled
     assert (clone / "results/fig5_highbw_1d/metrics.json").exists()
     assert planned_jobs(clone, *ARTIFACTS, overrides=tiny_config()) == {}
-    out = sh(clone, sys.executable, "-m", "dvc", "repro", env=env)
+    out = run_shell(clone, ".venv/bin/dvc repro", env)
     assert "Data and pipelines are up to date" in out and "Running stage" not in out, out
 
 

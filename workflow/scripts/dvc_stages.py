@@ -23,7 +23,9 @@ DEFAULT_CONFIG = "config/config.yaml"
 PAPER_CONFIG = "config/paper.yaml"
 # Code every stage depends on: DVC hashes these folders; Snakemake then decides which jobs an edit reruns.
 CODE_DEPS = ["Snakefile", "workflow/rules", "workflow/schemas", "src/initgen"]
-SNAKEMAKE = "snakemake --cores all"  # a profile in $SNAKEMAKE_PROFILE (e.g. cluster) is honoured by Snakemake
+# The environment's Snakemake whether or not it is activated (`.venv/bin/dvc repro` works as `dvc repro` does);
+# a profile in $SNAKEMAKE_PROFILE (e.g. cluster) is honoured by Snakemake.
+SNAKEMAKE = "sh workflow/scripts/snakemake.sh --cores all"
 SHARED_DEEP = ["data/prepared", "checkpoints", "results/deep"]
 METADATA = ".snakemake/metadata"
 
@@ -161,6 +163,7 @@ HEADER = """\
 #   deep_runs  checkpoints, results/deep  table1_*, fig6_input_gradients, corruption_sweep, Hessian artifacts
 #   snakemake_metadata  .snakemake/metadata  how each output was made, so a fresh clone + `dvc pull` reruns nothing
 # persist: true everywhere: DVC must not delete outputs before a stage runs; Snakemake reruns only what changed.
+# Stage commands run workflow/scripts/snakemake.sh: the Snakemake of the activated environment, else of .venv/.
 # Paper scale: SNAKEMAKE_PROFILE=cluster dvc repro (Snakemake reads the profile from the environment).
 """
 
