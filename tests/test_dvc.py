@@ -6,6 +6,7 @@ param reruns only its artifact's affected jobs, all in the pulled clone. Plus: e
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -57,6 +58,33 @@ def readme_commands() -> list[str]:
     return [line.split("#", 1)[0].strip() for block in blocks for line in block.splitlines()]
 
 
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.org", "GIT_COMMITTER_NAME": "test",
+                "GIT_COMMITTER_EMAIL": "test@example.org"}  # `dvc exp run` commits experiments
+
+
+def merged(base: dict, override: dict) -> dict:
+    """`override` merged into `base` key by key, as Snakemake merges config files."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Rule name -> job count from Snakemake's "Job stats" table in a command's output."""
+    jobs: dict[str, int] = {}
+    in_table = False
+    for line in output.splitlines():
+        parts = line.split()
+        if parts[:2] == ["job", "count"]:
+            in_table = True
+        elif in_table and len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
+            jobs[parts[0]] = jobs.get(parts[0], 0) + int(parts[1])
+        elif in_table and parts and parts[0] == "total":
+            in_table = False
+    return jobs
+
+
 def unactivated_env() -> dict:
     """This environment as a new shell has it: no virtual or conda environment active, none of its bin on PATH."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME")}
@@ -95,10 +123,10 @@ def reproduced(tmp_path_factory):
     # The real generator, restricted to the artifacts built here (the full default tree takes ~9 minutes).
     root, _ = load_generator().build(ARTIFACTS, [], shared=False)
     (repo / "dvc.yaml").write_text(yaml.safe_dump(root, sort_keys=False))
-    (repo / "test-config.yaml").write_text(yaml.safe_dump(tiny_config()))
-    # The stage commands honour a profile from the environment: here one that adds the tiny config.
-    (repo / "profiles/test").mkdir(parents=True)
-    (repo / "profiles/test/config.yaml").write_text("cores: 2\nconfigfiles: [config/config.yaml, test-config.yaml]\n")
+    # The tiny config is the repository's config/config.yaml here: the README's commands run as written, and
+    # `dvc exp run -S config/config.yaml:...` changes what Snakemake reads.
+    config = merged(yaml.safe_load((repo / "config/config.yaml").read_text()), tiny_config())
+    (repo / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     sh(repo, sys.executable, "-m", "dvc", "remote", "add", "-f", "-d", "local", str(base / "remote"))
     git(repo, "init", "-q")
     git(repo, "add", "-A")
@@ -106,7 +134,7 @@ def reproduced(tmp_path_factory):
     git(base, "clone", "-q", str(repo), "clone")
     clone = base / "clone"
     readme_setup(clone)
-    env = {**unactivated_env(), "SNAKEMAKE_PROFILE": str(clone / "profiles/test")}
+    env = {**unactivated_env(), **GIT_IDENTITY}
     outputs = {line: run_shell(clone, line, env) for line in README_REPRO}
     return clone, env, outputs
 
@@ -120,7 +148,6 @@ def pulled(reproduced, tmp_path_factory):
     clone = tmp_path_factory.mktemp("dvc-pull") / "clone"
     git(repo.parent, "clone", "-q", str(repo), str(clone))
     readme_setup(clone)
-    env = {**env, "SNAKEMAKE_PROFILE": str(clone / "profiles/test")}
     run_shell(clone, README_PULL, env)
     return clone, env
 
@@ -185,3 +212,37 @@ def test_every_artifact_of_the_default_and_paper_configs_has_a_stage():
     generator = load_generator()
     for artifact in generator.artifact_rules([]) + generator.artifact_rules(["config/paper.yaml"]):
         assert artifact in stages, artifact
+
+
+def test_dvc_metrics_show_reads_the_headline_numbers_without_warnings(pulled):
+    clone, env = pulled
+    result = subprocess.run(["bash", "-c", ".venv/bin/dvc metrics show --json"], cwd=clone, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "failed" not in result.stderr.lower(), result.stderr
+    shown = json.loads(result.stdout)[""]["data"]
+    headline = shown["results/fig5_highbw_1d/headline.json"]["data"]
+    assert headline == json.loads((clone / "results/fig5_highbw_1d/headline.json").read_text())
+    assert "noise_bce.test_mse" in headline and all(isinstance(v, int | float) for v in headline.values())
+
+
+def test_dvc_exp_run_reruns_only_what_a_param_changes_and_exp_show_has_its_headline(pulled):
+    """`dvc exp run -S` on one variant's learning rate: DVC runs only that artifact's stage, Snakemake only that
+    variant's jobs; `dvc exp show --only-changed` has the param and the headline numbers that moved; `dvc exp
+    apply` leaves a tree where Snakemake has nothing to do. (Last in this module: it changes the pulled clone.)"""
+    clone, env = pulled
+    key = "toy.experiments.fig5_highbw_1d.variants.noise_bce.init.lr"
+    out = run_shell(clone, f".venv/bin/dvc exp run -n lr002 -S 'config/config.yaml:{key}=0.002'", env)
+    assert "Running stage 'fig5_highbw_1d'" in out and "Running stage 'linear_imbalance'" not in out, out
+    assert job_counts(out) == {"toy_train": 1, "toy_analyze": 1, "toy_plot": 1, "headline": 1,
+                               "fig5_highbw_1d": 1}, out
+    result = subprocess.run(["bash", "-c", ".venv/bin/dvc exp show --only-changed --csv"], cwd=clone, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "failed" not in result.stderr.lower(), result.stderr
+    header, *rows = result.stdout.splitlines()
+    columns = header.split(",")
+    assert key in columns and "noise_bce.test_mse" in columns, header
+    assert any(row.startswith("lr002,") or ",lr002," in row for row in rows), result.stdout
+    run_shell(clone, ".venv/bin/dvc exp apply lr002", env)
+    assert yaml.safe_load((clone / "config/config.yaml").read_text())["toy"]["experiments"]["fig5_highbw_1d"][
+        "variants"]["noise_bce"]["init"]["lr"] == 0.002
+    assert planned_jobs(clone, *ARTIFACTS) == {}

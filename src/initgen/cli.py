@@ -39,6 +39,7 @@ COMMANDS = {
     "curvature-plot": "initgen.plots.curvature:cli_plot",
     "claims": "initgen.claims:cli_claims",
     "dose-response": "initgen.dose_response:cli_dose_response",
+    "headline": "initgen.headline:cli_headline",
     "report": "initgen.report:cli_report",
     "readme-claims": "initgen.report:cli_readme_claims",
     "report-screenshot": "initgen.report:cli_screenshot",

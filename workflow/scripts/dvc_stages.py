@@ -87,8 +87,13 @@ def params_entry(keys: list[str] | None, default: dict, paper: dict) -> list:
     return entry
 
 
+def headline(name: str) -> str:
+    """The artifact's headline numbers (workflow/rules/headline.smk): what DVC shows as its metrics."""
+    return f"results/{name}/headline.json"
+
+
 def artifact_stage(name: str, default: dict, paper: dict, wd: str | None = None) -> dict:
-    stage = {"cmd": f"{SNAKEMAKE} {name}"}
+    stage = {"cmd": f"{SNAKEMAKE} {name} {headline(name)}"}
     if wd:
         stage["wdir"] = wd
     deep = uses_deep(name, default)
@@ -133,7 +138,7 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
     }
     root = {
         "stages": stages,
-        "metrics": [f"results/{name}/metrics.json" for name in default_artifacts],
+        "metrics": [headline(name) for name in default_artifacts],
         "plots": [f"results/{name}/{name}.png" for name in default_artifacts if name != "report"],
     }
     paper_stages = {
@@ -150,7 +155,7 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
         paper_stages[name] = artifact_stage(name, default, paper, wd="..")
     paper_file = {
         "stages": paper_stages,
-        "metrics": [f"../results/{name}/metrics.json" for name in paper_artifacts],
+        "metrics": [f"../{headline(name)}" for name in paper_artifacts],
     }
     return root, paper_file
 

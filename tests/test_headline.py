@@ -1,0 +1,49 @@
+"""Headline numbers: a flat numbers-only file per artifact, derived from its metrics.json (what DVC shows)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from initgen.headline import cli_headline, headline
+from initgen.results import summarize, summarize_runs
+
+
+def test_group_means_per_metric_protocol_counts_and_nothing_else():
+    runs = [{"variant": "relu", "depth": d, "seed": s, "test_mse": 0.1 * d + 0.01 * s, "note": "x"}
+            for d in (2, 4) for s in range(3)]
+    metrics = {
+        "artifact": "fig1_depth",
+        "definitions": {"test_mse": "mean squared error on the dense grid"},
+        "runs": runs,
+        "summary": {
+            **summarize_runs(runs, ["variant", "depth"], ["test_mse"]),
+            "trend": {"hf": {"per_seed": [1.0, 2.0], "summary": summarize([1.0, 2.0, 4.0])}},
+            "empty": {"test_mse": summarize([float("nan")])},  # mean None: left out
+            "spearman": {"rho": 0.5, "ci_low": None, "verdict": "ok", "flag": True},
+        },
+        "protocol": {"n_runs": 6, "n_met_stop": 5, "n_diverged": 0},
+    }
+    assert headline(metrics) == {
+        "protocol.n_runs": 6,
+        "protocol.n_met_stop": 5,
+        "protocol.n_diverged": 0,
+        "relu/depth=2.test_mse": np.mean([0.2, 0.21, 0.22]),
+        "relu/depth=4.test_mse": np.mean([0.4, 0.41, 0.42]),
+        "trend.hf.summary": 7 / 3,
+        "spearman.rho": 0.5,
+    }
+    # Without a protocol key (artifacts the lead has not extended yet): only the summary.
+    del metrics["protocol"]
+    assert not any(key.startswith("protocol") for key in headline(metrics))
+
+
+def test_cli_writes_a_flat_finite_numbers_only_file(tmp_path):
+    metrics = {"summary": {"a": {"x": summarize([1.0, 3.0])}, "b": {"x": summarize([])}}, "runs": [{"x": 1.0}]}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    assert cli_headline(["--metrics", str(tmp_path / "metrics.json"), "--out", str(tmp_path / "headline.json")]) == 0
+    written = json.loads((tmp_path / "headline.json").read_text())
+    assert written == {"a.x": 2.0}
+    assert all(isinstance(v, int | float) and math.isfinite(v) for v in written.values())
