@@ -223,6 +223,10 @@ def test_dvc_metrics_show_reads_the_headline_numbers_without_warnings(pulled):
     headline = shown["results/fig5_highbw_1d/headline.json"]["data"]
     assert headline == json.loads((clone / "results/fig5_highbw_1d/headline.json").read_text())
     assert "noise_bce.test_mse" in headline and all(isinstance(v, int | float) for v in headline.values())
+    plots = subprocess.run(["bash", "-c", ".venv/bin/dvc plots show --json"], cwd=clone, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert plots.returncode == 0 and "failed" not in plots.stderr.lower(), plots.stderr
+    assert "results/fig5_highbw_1d/fig5_highbw_1d.png" in plots.stdout
 
 
 def test_dvc_exp_run_reruns_only_what_a_param_changes_and_exp_show_has_its_headline(pulled):

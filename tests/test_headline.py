@@ -47,3 +47,11 @@ def test_cli_writes_a_flat_finite_numbers_only_file(tmp_path):
     written = json.loads((tmp_path / "headline.json").read_text())
     assert written == {"a.x": 2.0}
     assert all(isinstance(v, int | float) and math.isfinite(v) for v in written.values())
+
+
+def test_runs_table_has_one_row_per_run_and_blanks_for_missing_values():
+    from initgen.headline import runs_table
+
+    metrics = {"runs": [{"init": "random", "fraction": None, "test_acc": 0.9, "history": [1, 2]},
+                        {"init": "corrupt0.5", "fraction": 0.5, "test_acc": float("nan"), "converged": True}]}
+    assert runs_table(metrics) == "init,fraction,test_acc,converged\nrandom,,0.9,\ncorrupt0.5,0.5,,True\n"

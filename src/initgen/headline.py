@@ -10,16 +10,22 @@ is derived from it, for any artifact:
 
 Numbers only, finite, no nulls (a missing value is left out), keys in a stable order.
 
-    initgen headline --metrics results/fig1_depth/metrics.json --out results/fig1_depth/headline.json
+Beside it, `runs.csv`: the metrics' `runs` as a table (one row per run, its numbers, names and flags; empty
+where a run lacks a value): the data of DVC's plots of a sweep (x: the swept value, y: the result).
+
+    initgen headline --metrics results/fig1_depth/metrics.json --out results/fig1_depth/headline.json \
+        --runs-csv results/fig1_depth/runs.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import math
 from typing import Any
 
-from initgen.results import read_json, write_json
+from initgen.results import read_json, write_json, write_text
 
 STATISTICS = ("mean", "std", "ci_low", "ci_high", "n", "n_nonfinite")  # keys of results.summarize()
 
@@ -50,13 +56,37 @@ def headline(metrics: dict) -> dict[str, float | int]:
     return out
 
 
+def runs_table(metrics: dict) -> str:
+    """CSV of the runs' scalar fields (columns in order of first appearance; lists and dicts left out)."""
+    runs = [run for run in metrics.get("runs", []) if isinstance(run, dict)]
+    columns: dict[str, None] = {}
+    for run in runs:
+        columns.update({k: None for k, v in run.items() if v is None or isinstance(v, bool | int | float | str)})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for run in runs:
+        row = {}
+        for key in columns:
+            value = run.get(key)
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None
+            row[key] = "" if value is None else value
+        writer.writerow(row)
+    return out.getvalue()
+
+
 def cli_headline(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen headline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--metrics", required=True, help="results/<artifact>/metrics.json")
     parser.add_argument("--out", required=True, help="results/<artifact>/headline.json")
+    parser.add_argument("--runs-csv", help="results/<artifact>/runs.csv: the runs as a table")
     args = parser.parse_args(argv)
-    numbers = headline(read_json(args.metrics))
+    metrics = read_json(args.metrics)
+    numbers = headline(metrics)
     write_json(args.out, numbers)
+    if args.runs_csv:
+        write_text(args.runs_csv, runs_table(metrics))
     print(f"{args.out}: {len(numbers)} numbers")
     return 0

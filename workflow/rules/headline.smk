@@ -1,5 +1,6 @@
 # Headline numbers per artifact for DVC (`dvc metrics show/diff`, `dvc exp show`): results/<artifact>/headline.json,
-# a small flat numbers-only file derived from the artifact's metrics.json (src/initgen/headline.py). Included after
+# a small flat numbers-only file derived from the artifact's metrics.json (src/initgen/headline.py), and runs.csv
+# (its runs as a table: the data of DVC's sweep plots). Included after
 # report.smk: the report reads metrics.json, never these.
 
 
@@ -14,7 +15,8 @@ rule headline:
         metrics="results/{artifact}/metrics.json",
         code=code("headline"),
     output:
-        "results/{artifact}/headline.json",
+        headline="results/{artifact}/headline.json",
+        runs="results/{artifact}/runs.csv",
     log:
         "logs/{artifact}/headline.log",
     wildcard_constraints:
@@ -23,7 +25,7 @@ rule headline:
     conda:
         ENV
     shell:
-        "initgen headline --metrics {input.metrics} --out {output} > {log} 2>&1"
+        "initgen headline --metrics {input.metrics} --out {output.headline} --runs-csv {output.runs} > {log} 2>&1"
 
 
 ALL_TARGETS.extend(

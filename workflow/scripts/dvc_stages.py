@@ -52,6 +52,49 @@ def artifact_rules(configfiles: list[str]) -> list[str]:
         return names
 
 
+def classifier_histories(configfiles: list[str]) -> dict[str, list[str]]:
+    """Dataset -> per-run training histories (CSV: epoch, losses, accuracies) its curves figure reads."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+
+    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+        workflow = api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(configfiles=[ROOT / f for f in configfiles]),
+            snakefile=ROOT / "Snakefile",
+            workdir=ROOT,
+        )._workflow
+        prefix = "deep_curves_"
+        return {rule.name[len(prefix):]: [str(f) for f in rule.input.histories]
+                for rule in workflow.rules if rule.name.startswith(prefix)}
+
+
+# Data plots (DVC draws them from data; `dvc plots show/diff`): per artifact, x and y columns of its runs.csv
+# (workflow/rules/headline.smk), one point per run.
+SWEEP_PLOTS = {
+    "corruption_sweep": ("fraction", "test_acc"),  # fraction of shuffled labels in pre-training vs test accuracy
+    "linear_width": ("width", "distance"),  # hidden width vs distance to the min-norm solution
+    "dose_response": ("bandwidth", "gap"),  # initial bandwidth vs generalization gap, every run
+}
+# Per-run classifier training curves: epoch vs these columns of each run's history.
+CURVES = ("train_loss", "test_acc")
+
+
+def data_plots(artifacts: list[str], histories: dict[str, list[str]], prefix: str = "") -> list[dict]:
+    plots = []
+    for name, (x, y) in SWEEP_PLOTS.items():
+        if name in artifacts:
+            data = f"{prefix}results/{name}/runs.csv"
+            plots.append({f"{name}_{y}_vs_{x}": {"template": "scatter", "x": x, "y": {data: y},
+                                                  "title": f"{name}: {y} against {x}, one point per run"}})
+    for dataset, files in histories.items():
+        for column in CURVES:
+            plots.append({f"{dataset}_{column}_per_epoch": {
+                "template": "linear", "x": "epoch", "y": {prefix + f: column for f in files},
+                "title": f"{dataset} classifiers: {column} per epoch, one line per run"}})
+    return plots
+
+
 def has_key(config: dict, dotted: str) -> bool:
     for part in dotted.split("."):
         if not isinstance(config, dict) or part not in config:
@@ -103,7 +146,9 @@ def artifact_stage(name: str, default: dict, paper: dict, wd: str | None = None)
     return stage
 
 
-def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool = True) -> tuple[dict, dict]:
+def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool = True,
+          histories: dict[str, list[str]] | None = None, paper_histories: dict[str, list[str]] | None = None
+          ) -> tuple[dict, dict]:
     """(dvc.yaml, paper/dvc.yaml) contents; shared=False leaves out the data and deep stages (tests of 1-D work)."""
     default = yaml.safe_load((ROOT / DEFAULT_CONFIG).read_text())
     paper = yaml.safe_load((ROOT / PAPER_CONFIG).read_text())
@@ -139,7 +184,8 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
     root = {
         "stages": stages,
         "metrics": [headline(name) for name in default_artifacts],
-        "plots": [f"results/{name}/{name}.png" for name in default_artifacts if name != "report"],
+        "plots": [f"results/{name}/{name}.png" for name in default_artifacts if name != "report"]
+        + data_plots(default_artifacts, histories or {}),
     }
     paper_stages = {
         # Downloaded archives (paper datasets): pulled so that Snakemake does not download them again.
@@ -156,6 +202,7 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
     paper_file = {
         "stages": paper_stages,
         "metrics": [f"../{headline(name)}" for name in paper_artifacts],
+        "plots": data_plots(paper_artifacts, paper_histories or {}, prefix="../"),
     }
     return root, paper_file
 
@@ -190,7 +237,9 @@ def main(argv=None) -> int:
     default_artifacts = artifact_rules([])
     paper_all = artifact_rules([PAPER_CONFIG])
     paper_artifacts = [name for name in paper_all if name not in default_artifacts]
-    root, paper_file = build(default_artifacts, paper_artifacts)
+    histories = classifier_histories([])
+    paper_histories = {d: f for d, f in classifier_histories([PAPER_CONFIG]).items() if d not in histories}
+    root, paper_file = build(default_artifacts, paper_artifacts, histories=histories, paper_histories=paper_histories)
     files = {ROOT / "dvc.yaml": render(HEADER, root), ROOT / "paper/dvc.yaml": render(PAPER_HEADER, paper_file)}
     stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
     if args.check:
