@@ -163,8 +163,10 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
         },
         # Deep training runs and their checkpoints, shared by table1_*, fig6, the sweep and the Hessian artifacts:
         # one stage owns them (DVC forbids overlapping outputs); the artifacts depend on it.
+        # `--until` names the last rules only: Snakemake never starts a job downstream of an --until rule's job
+        # (with deep_pretrain listed, the training runs from pre-trained inits stalled: "Out of jobs ready").
         "deep_runs": {
-            "cmd": f"{SNAKEMAKE} --until deep_pretrain deep_train deep_input_gradients",
+            "cmd": f"{SNAKEMAKE} --until deep_train deep_input_gradients",
             "deps": CODE_DEPS + ["data/prepared"],
             "params": params_entry(shared_params, default, paper),
             "outs": [{"checkpoints": {"persist": True}}, {"results/deep": {"persist": True}}],
