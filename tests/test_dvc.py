@@ -121,11 +121,11 @@ def reproduced(tmp_path_factory):
     shutil.rmtree(repo / ".dvc/tmp", ignore_errors=True)
     (repo / ".dvc/config.local").unlink(missing_ok=True)
     # The real generator, restricted to the artifacts built here (the full default tree takes ~9 minutes).
-    root, _ = load_generator().build(ARTIFACTS, [], shared=False)
-    (repo / "dvc.yaml").write_text(yaml.safe_dump(root, sort_keys=False))
     # The tiny config is the repository's config/config.yaml here: the README's commands run as written, and
     # `dvc exp run -S config/config.yaml:...` changes what Snakemake reads.
     config = merged(yaml.safe_load((repo / "config/config.yaml").read_text()), tiny_config())
+    root, _ = load_generator().build(ARTIFACTS, [], shared=False, default=config)
+    (repo / "dvc.yaml").write_text(yaml.safe_dump(root, sort_keys=False))
     (repo / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     sh(repo, sys.executable, "-m", "dvc", "remote", "add", "-f", "-d", "local", str(base / "remote"))
     git(repo, "init", "-q")
@@ -226,7 +226,16 @@ def test_dvc_metrics_show_reads_the_headline_numbers_without_warnings(pulled):
     plots = subprocess.run(["bash", "-c", ".venv/bin/dvc plots show --json"], cwd=clone, env=env,
                            capture_output=True, text=True, timeout=300)
     assert plots.returncode == 0 and "failed" not in plots.stderr.lower(), plots.stderr
-    assert "results/fig5_highbw_1d/fig5_highbw_1d.png" in plots.stdout
+    shown = json.loads(plots.stdout)
+    assert not shown.get("errors"), shown["errors"]  # what `dvc plots show` prints as warnings
+    assert "results/fig5_highbw_1d/fig5_highbw_1d.png" in shown["data"]
+    # Training MSE per step drawn from data: every run's column of every variant's curves file.
+    curve = shown["data"]["fig5_highbw_1d_noise_bce_train_mse"][0]
+    assert curve["type"] == "vega", curve
+    assert {point["field"] for point in curve["content"]["data"]["values"]} == {"mse_seed0", "mse_seed1"}
+    steps = tiny_config()["toy"]["experiments"]["fig5_highbw_1d"]["variants"]["noise_bce"]["train"]["steps"]
+    csv_lines = (clone / "results/fig5_highbw_1d/curves/noise_bce.csv").read_text().splitlines()
+    assert csv_lines[0] == "step,mse_seed0,mse_seed1" and len(csv_lines) == 1 + steps + 1
 
 
 def test_dvc_exp_run_reruns_only_what_a_param_changes_and_exp_show_has_its_headline(pulled):
@@ -237,7 +246,7 @@ def test_dvc_exp_run_reruns_only_what_a_param_changes_and_exp_show_has_its_headl
     key = "toy.experiments.fig5_highbw_1d.variants.noise_bce.init.lr"
     out = run_shell(clone, f".venv/bin/dvc exp run -n lr002 -S 'config/config.yaml:{key}=0.002'", env)
     assert "Running stage 'fig5_highbw_1d'" in out and "Running stage 'linear_imbalance'" not in out, out
-    assert job_counts(out) == {"toy_train": 1, "toy_analyze": 1, "toy_plot": 1, "headline": 1,
+    assert job_counts(out) == {"toy_train": 1, "toy_analyze": 1, "toy_plot": 1, "toy_curves": 1, "headline": 1,
                                "fig5_highbw_1d": 1}, out
     result = subprocess.run(["bash", "-c", ".venv/bin/dvc exp show --only-changed --csv"], cwd=clone, env=env,
                             capture_output=True, text=True, timeout=300)

@@ -55,3 +55,15 @@ def test_runs_table_has_one_row_per_run_and_blanks_for_missing_values():
     metrics = {"runs": [{"init": "random", "fraction": None, "test_acc": 0.9, "history": [1, 2]},
                         {"init": "corrupt0.5", "fraction": 0.5, "test_acc": float("nan"), "converged": True}]}
     assert runs_table(metrics) == "init,fraction,test_acc,converged\nrandom,,0.9,\ncorrupt0.5,0.5,,True\n"
+
+
+def test_toy_curves_one_column_per_run_at_most_max_rows():
+    from initgen.curves import MAX_ROWS, curve_table
+
+    losses = np.stack([np.linspace(1.0, 0.0, 2001)[:, None] * np.array([1.0, 2.0]) for _ in range(2)])  # [2, 2001, 2]
+    losses[1, 5:, 1] = np.nan  # a diverged run: empty cells
+    lines = curve_table(losses, depths=[2, 4], seeds=[0, 7]).splitlines()
+    assert lines[0] == "step,mse_depth2_seed0,mse_depth2_seed7,mse_depth4_seed0,mse_depth4_seed7"
+    assert len(lines) == 1 + MAX_ROWS and lines[1] == "0,1,2,1,2" and lines[-1] == "2000,0,0,0,"
+    single = curve_table(losses[:1, :3], depths=[3], seeds=[0, 7]).splitlines()
+    assert single == ["step,mse_seed0,mse_seed7", "0,1,2", "1,0.9995,1.999", "2,0.999,1.998"]

@@ -40,6 +40,7 @@ COMMANDS = {
     "claims": "initgen.claims:cli_claims",
     "dose-response": "initgen.dose_response:cli_dose_response",
     "headline": "initgen.headline:cli_headline",
+    "toy-curves": "initgen.curves:cli_toy_curves",
     "report": "initgen.report:cli_report",
     "readme-claims": "initgen.report:cli_readme_claims",
     "report-screenshot": "initgen.report:cli_screenshot",

@@ -1,6 +1,7 @@
 # Headline numbers per artifact for DVC (`dvc metrics show/diff`, `dvc exp show`): results/<artifact>/headline.json,
 # a small flat numbers-only file derived from the artifact's metrics.json (src/initgen/headline.py), and runs.csv
-# (its runs as a table: the data of DVC's sweep plots). Included after
+# (its runs as a table: the data of DVC's sweep plots); for the 1-D artifacts, results/<artifact>/curves/<variant>.csv
+# (training MSE per step of every run). Included after
 # report.smk: the report reads metrics.json, never these.
 
 
@@ -13,6 +14,7 @@ HEADLINE_ARTIFACTS = headline_artifacts(ALL_TARGETS)
 rule headline:
     input:
         metrics="results/{artifact}/metrics.json",
+        curves=toy_curves,  # built with the headline, so that the DVC stage's one request makes them
         code=code("headline"),
     output:
         headline="results/{artifact}/headline.json",
@@ -26,6 +28,23 @@ rule headline:
         ENV
     shell:
         "initgen headline --metrics {input.metrics} --out {output.headline} --runs-csv {output.runs} > {log} 2>&1"
+
+
+rule toy_curves:
+    input:
+        trained="results/{artifact}/train/{variant}.npz",
+        code=code("curves"),
+    output:
+        "results/{artifact}/curves/{variant}.csv",
+    log:
+        "logs/{artifact}/curves_{variant}.log",
+    wildcard_constraints:
+        artifact="|".join(TOY) or "^$",
+    localrule: True
+    conda:
+        ENV
+    shell:
+        "initgen toy-curves --trained {input.trained} --out {output} > {log} 2>&1"
 
 
 ALL_TARGETS.extend(

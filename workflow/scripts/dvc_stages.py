@@ -80,6 +80,23 @@ SWEEP_PLOTS = {
 CURVES = ("train_loss", "test_acc")
 
 
+def toy_curve_plots(artifacts: list[str], config: dict, prefix: str = "") -> list[dict]:
+    """Training MSE per step of every run of each 1-D variant (columns as src/initgen/curves.py names them)."""
+    plots = []
+    for name in artifacts:
+        experiment = config["toy"]["experiments"].get(name)
+        if experiment is None:
+            continue
+        depths = experiment.get("depths", [None])
+        columns = [f"mse_depth{d}_seed{s}" if len(depths) > 1 else f"mse_seed{s}" for d in depths
+                   for s in config["seeds"]]
+        for variant in experiment["variants"]:
+            plots.append({f"{name}_{variant}_train_mse": {
+                "template": "linear", "x": "step", "y": {f"{prefix}results/{name}/curves/{variant}.csv": list(columns)},
+                "title": f"{name} {variant}: training MSE per step, one line per run"}})
+    return plots
+
+
 def data_plots(artifacts: list[str], histories: dict[str, list[str]], prefix: str = "") -> list[dict]:
     plots = []
     for name, (x, y) in SWEEP_PLOTS.items():
@@ -147,10 +164,11 @@ def artifact_stage(name: str, default: dict, paper: dict, wd: str | None = None)
 
 
 def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool = True,
-          histories: dict[str, list[str]] | None = None, paper_histories: dict[str, list[str]] | None = None
-          ) -> tuple[dict, dict]:
-    """(dvc.yaml, paper/dvc.yaml) contents; shared=False leaves out the data and deep stages (tests of 1-D work)."""
-    default = yaml.safe_load((ROOT / DEFAULT_CONFIG).read_text())
+          histories: dict[str, list[str]] | None = None, paper_histories: dict[str, list[str]] | None = None,
+          default: dict | None = None) -> tuple[dict, dict]:
+    """(dvc.yaml, paper/dvc.yaml) contents; shared=False leaves out the data and deep stages (tests of 1-D work);
+    `default`: the default config (config/config.yaml unless given)."""
+    default = default or yaml.safe_load((ROOT / DEFAULT_CONFIG).read_text())
     paper = yaml.safe_load((ROOT / PAPER_CONFIG).read_text())
     shared_params = ["seeds", "device", "data", "deep"]
     stages = {
@@ -187,7 +205,7 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
         "stages": stages,
         "metrics": [headline(name) for name in default_artifacts],
         "plots": [f"results/{name}/{name}.png" for name in default_artifacts if name != "report"]
-        + data_plots(default_artifacts, histories or {}),
+        + toy_curve_plots(default_artifacts, default) + data_plots(default_artifacts, histories or {}),
     }
     paper_stages = {
         # Downloaded archives (paper datasets): pulled so that Snakemake does not download them again.

@@ -8,3 +8,15 @@ def headline_artifacts(targets):
             if p.name == "metrics.json" and p.parts[0] == "results"
         }
     )
+
+
+def toy_curves(wildcards):
+    """A 1-D artifact's per-variant training curves (CSV for DVC's plots); none for other artifacts."""
+    if wildcards.artifact not in TOY:
+        return []
+    variants = TOY[wildcards.artifact]["variants"]
+    return expand(
+        "results/{artifact}/curves/{variant}.csv",
+        artifact=wildcards.artifact,
+        variant=variants,
+    )
