@@ -233,6 +233,11 @@ def test_dvc_metrics_show_reads_the_headline_numbers_without_warnings(pulled):
     curve = shown["data"]["fig5_highbw_1d_noise_bce_train_mse"][0]
     assert curve["type"] == "vega", curve
     assert {point["field"] for point in curve["content"]["data"]["values"]} == {"mse_seed0", "mse_seed1"}
+    config = yaml.safe_load((clone / "config/config.yaml").read_text())
+    cases = [case["name"] for case in config["related"]["linear_imbalance"]["cases"]]
+    bound = shown["data"]["linear_imbalance_loss_vs_bound"][0]
+    assert {point["field"] for point in bound["content"]["data"]["values"]} == {
+        f"{kind}_{case}" for kind in ("loss", "bound") for case in cases}
     steps = tiny_config()["toy"]["experiments"]["fig5_highbw_1d"]["variants"]["noise_bce"]["train"]["steps"]
     csv_lines = (clone / "results/fig5_highbw_1d/curves/noise_bce.csv").read_text().splitlines()
     assert csv_lines[0] == "step,mse_seed0,mse_seed1" and len(csv_lines) == 1 + steps + 1

@@ -67,3 +67,13 @@ def test_toy_curves_one_column_per_run_at_most_max_rows():
     assert len(lines) == 1 + MAX_ROWS and lines[1] == "0,1,2,1,2" and lines[-1] == "2000,0,0,0,"
     single = curve_table(losses[:1, :3], depths=[3], seeds=[0, 7]).splitlines()
     assert single == ["step,mse_seed0,mse_seed7", "0,1,2", "1,0.9995,1.999", "2,0.999,1.998"]
+
+
+def test_linear_curves_mean_loss_and_bound_per_case():
+    from initgen.curves import linear_curve_table
+
+    runs = {"case_names": np.asarray(["a", "b"]), "iterations": np.asarray([0, 50]),
+            "losses": np.asarray([[[1.0, 0.5], [3.0, 1.5]], [[2.0, 1.0], [2.0, 1.0]]]),  # [cases, seeds, recorded]
+            "bound": np.asarray([[[1.0, 0.8], [3.0, 1.0]], [[2.0, 1.5], [2.0, 1.5]]])}
+    assert linear_curve_table(runs).splitlines() == [
+        "iteration,loss_a,loss_b,bound_a,bound_b", "0,2,2,2,2", "50,1,1,0.9,1.5"]

@@ -41,6 +41,7 @@ COMMANDS = {
     "dose-response": "initgen.dose_response:cli_dose_response",
     "headline": "initgen.headline:cli_headline",
     "toy-curves": "initgen.curves:cli_toy_curves",
+    "linear-curves": "initgen.curves:cli_linear_curves",
     "report": "initgen.report:cli_report",
     "readme-claims": "initgen.report:cli_readme_claims",
     "report-screenshot": "initgen.report:cli_screenshot",

@@ -47,6 +47,21 @@ rule toy_curves:
         "initgen toy-curves --trained {input.trained} --out {output} > {log} 2>&1"
 
 
+rule linear_imbalance_curves:
+    input:
+        runs="results/linear_imbalance/runs.npz",
+        code=code("curves"),
+    output:
+        "results/linear_imbalance/curves.csv",
+    log:
+        "logs/linear_imbalance/curves.log",
+    localrule: True
+    conda:
+        ENV
+    shell:
+        "initgen linear-curves --runs {input.runs} --out {output} > {log} 2>&1"
+
+
 ALL_TARGETS.extend(
     f"results/{artifact}/headline.json" for artifact in HEADLINE_ARTIFACTS
 )

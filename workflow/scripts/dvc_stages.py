@@ -97,6 +97,17 @@ def toy_curve_plots(artifacts: list[str], config: dict, prefix: str = "") -> lis
     return plots
 
 
+def linear_plots(artifacts: list[str], config: dict) -> list[dict]:
+    """Min et al.: the loss and the Theorem 1 bound per case against the iteration (src/initgen/curves.py)."""
+    if "linear_imbalance" not in artifacts:
+        return []
+    names = [case["name"] for case in config["related"]["linear_imbalance"]["cases"]]
+    columns = [f"loss_{n}" for n in names] + [f"bound_{n}" for n in names]
+    return [{"linear_imbalance_loss_vs_bound": {
+        "template": "linear", "x": "iteration", "y": {"results/linear_imbalance/curves.csv": columns},
+        "title": "linear_imbalance: training loss and Theorem 1 bound per case (mean over seeds)"}}]
+
+
 def data_plots(artifacts: list[str], histories: dict[str, list[str]], prefix: str = "") -> list[dict]:
     plots = []
     for name, (x, y) in SWEEP_PLOTS.items():
@@ -205,7 +216,8 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
         "stages": stages,
         "metrics": [headline(name) for name in default_artifacts],
         "plots": [f"results/{name}/{name}.png" for name in default_artifacts if name != "report"]
-        + toy_curve_plots(default_artifacts, default) + data_plots(default_artifacts, histories or {}),
+        + toy_curve_plots(default_artifacts, default) + linear_plots(default_artifacts, default)
+        + data_plots(default_artifacts, histories or {}),
     }
     paper_stages = {
         # Downloaded archives (paper datasets): pulled so that Snakemake does not download them again.

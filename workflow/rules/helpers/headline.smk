@@ -11,7 +11,9 @@ def headline_artifacts(targets):
 
 
 def toy_curves(wildcards):
-    """A 1-D artifact's per-variant training curves (CSV for DVC's plots); none for other artifacts."""
+    """The artifact's curves for DVC's plots: per variant for a 1-D artifact, loss vs bound for linear_imbalance."""
+    if wildcards.artifact == "linear_imbalance":
+        return ["results/linear_imbalance/curves.csv"]
     if wildcards.artifact not in TOY:
         return []
     variants = TOY[wildcards.artifact]["variants"]
