@@ -215,3 +215,26 @@ def test_the_shipped_claims_registry_declares_the_protocol_for_every_trained_met
     for name in ("Gaussian test MSE grows with depth", "low frequencies converge first",
                  "3b ReLU pre-trained above Nyquist keeps its spike (paper's stopping rule)"):
         assert checks[name]["requires"]["met_protocol"] is True
+
+
+def test_exp2_counts_a_run_as_fitted_when_enough_frequencies_converged():
+    freqs = [1.0, 2.0, 3.0, 4.0]
+    experiment = {"target": {"freqs": freqs, "amps": [1.0] * 4}, "train_x": {"kind": "grid", "n": 64},
+                  "fit_frequencies": 2, "variants": {"relu": {"train": {"steps": 10}}}}
+    dense = grid(64)
+    target = evaluate_signal(experiment["target"], dense)
+    low = evaluate_signal({"freqs": freqs[:2], "amps": [1.0, 1.0]}, dense)
+    predictions = np.zeros((1, 3, 2, 64, 1))
+    predictions[0, 0, -1, :, 0] = target  # every frequency converged
+    predictions[0, 1, -1, :, 0] = low  # the two lowest converged: enough
+    predictions[0, 2, -1, :, 0] = 0.2 * target  # none converged
+    data = {"grid": dense, "x_train": dense, "y_train": target, "target_grid": target, "depths": np.asarray([4]),
+            "seeds": np.asarray([0, 1, 2]), "snapshot_steps": np.asarray([0, 10]), "predictions": predictions,
+            "losses": np.full((1, 11, 3), 0.1), "steps_taken": np.full((1, 3), 10),
+            "pretrain_final_loss": np.full((1, 3), np.nan)}
+    metrics, _ = analyze_experiment("fig2_spectral_bias", experiment, {"relu": data})
+    runs = metrics["runs"]
+    assert [r["frequencies_converged"] for r in runs] == [4, 2, 0]
+    assert [r["status"] for r in runs] == ["fitted", "fitted", "not fitted"]
+    assert metrics["protocol"][0] | {} == {"variant": "relu", "runs": 3, "met_protocol": 2, "not_fitted": 1,
+                                           "diverged": 0}

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy.linalg import eigh_tridiagonal
-from tqdm import tqdm
 
 from initgen.errors import ConfigError
+from initgen.progress import progress as progress_lines
 
 # The config block `hessian:` (workflow/schemas/config.schema.yaml); missing keys take these values.
 DEFAULTS = {
@@ -262,7 +262,7 @@ def lanczos(
     v = starts.to(device=op.device, dtype=op.dtype)
     v = v / v.norm(dim=1, keepdim=True)
     scale = 0.0  # largest |alpha| or beta so far: the breakdown threshold is relative to it
-    for j in tqdm(range(steps), desc=desc, leave=False, disable=None):
+    for j in progress_lines(range(steps), desc=desc, disable=desc is None, unit="step"):
         basis[:, j] = v
         w = op.matmat(v)
         alphas[:, j] = torch.einsum("pn,pn->p", w, v).cpu().numpy()

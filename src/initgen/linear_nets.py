@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
+
+from initgen.progress import progress as progress_lines
 
 DTYPE = torch.float64  # the paper's losses go to 1e-8 and below: float32 cannot resolve them
 
@@ -239,7 +240,7 @@ def gd_reduced(
     scale = state.s[..., None]  # [R, r, 1]
     rate = 2.0 * step / state.n
     done = iterations
-    for it in tqdm(range(iterations + 1), desc=progress, disable=progress is None, mininterval=2.0, leave=False):
+    for it in progress_lines(range(iterations + 1), desc=progress, disable=progress is None, unit="step"):
         residual = state.Yt - scale * (state.A @ state.B.transpose(1, 2))  # W^T E, [R, r, m]
         loss = (residual**2).sum(dim=(1, 2)) / state.n + state.floor
         losses[it] = loss

@@ -23,7 +23,9 @@ DEFAULT_CONFIG = "config/config.yaml"
 PAPER_CONFIG = "config/paper.yaml"
 # Code every stage depends on: DVC hashes these folders; Snakemake then decides which jobs an edit reruns.
 CODE_DEPS = ["Snakefile", "workflow/rules", "workflow/schemas", "src/initgen"]
-SNAKEMAKE = "snakemake --cores all"  # a profile in $SNAKEMAKE_PROFILE (e.g. cluster) is honoured by Snakemake
+# The environment's Snakemake whether or not it is activated (`.venv/bin/dvc repro` works as `dvc repro` does);
+# a profile in $SNAKEMAKE_PROFILE (e.g. cluster) is honoured by Snakemake.
+SNAKEMAKE = "sh workflow/scripts/snakemake.sh --cores all"
 SHARED_DEEP = ["data/prepared", "checkpoints", "results/deep"]
 METADATA = ".snakemake/metadata"
 
@@ -48,6 +50,77 @@ def artifact_rules(configfiles: list[str]) -> list[str]:
             if files and all(f.startswith(f"results/{rule.name}/") for f in files):
                 names.append(rule.name)
         return names
+
+
+def classifier_histories(configfiles: list[str]) -> dict[str, list[str]]:
+    """Dataset -> per-run training histories (CSV: epoch, losses, accuracies) its curves figure reads."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+
+    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+        workflow = api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(configfiles=[ROOT / f for f in configfiles]),
+            snakefile=ROOT / "Snakefile",
+            workdir=ROOT,
+        )._workflow
+        prefix = "deep_curves_"
+        return {rule.name[len(prefix):]: [str(f) for f in rule.input.histories]
+                for rule in workflow.rules if rule.name.startswith(prefix)}
+
+
+# Data plots (DVC draws them from data; `dvc plots show/diff`): per artifact, x and y columns of its runs.csv
+# (workflow/rules/headline.smk), one point per run.
+SWEEP_PLOTS = {
+    "corruption_sweep": ("fraction", "test_acc"),  # fraction of shuffled labels in pre-training vs test accuracy
+    "linear_width": ("width", "distance"),  # hidden width vs distance to the min-norm solution
+    "dose_response": ("bandwidth", "gap"),  # initial bandwidth vs generalization gap, every run
+}
+# Per-run classifier training curves: epoch vs these columns of each run's history.
+CURVES = ("train_loss", "test_acc")
+
+
+def toy_curve_plots(artifacts: list[str], config: dict, prefix: str = "") -> list[dict]:
+    """Training MSE per step of every run of each 1-D variant (columns as src/initgen/curves.py names them)."""
+    plots = []
+    for name in artifacts:
+        experiment = config["toy"]["experiments"].get(name)
+        if experiment is None:
+            continue
+        depths = experiment.get("depths", [None])
+        columns = [f"mse_depth{d}_seed{s}" if len(depths) > 1 else f"mse_seed{s}" for d in depths
+                   for s in config["seeds"]]
+        for variant in experiment["variants"]:
+            plots.append({f"{name}_{variant}_train_mse": {
+                "template": "linear", "x": "step", "y": {f"{prefix}results/{name}/curves/{variant}.csv": list(columns)},
+                "title": f"{name} {variant}: training MSE per step, one line per run"}})
+    return plots
+
+
+def linear_plots(artifacts: list[str], config: dict) -> list[dict]:
+    """Min et al.: the loss and the Theorem 1 bound per case against the iteration (src/initgen/curves.py)."""
+    if "linear_imbalance" not in artifacts:
+        return []
+    names = [case["name"] for case in config["related"]["linear_imbalance"]["cases"]]
+    columns = [f"loss_{n}" for n in names] + [f"bound_{n}" for n in names]
+    return [{"linear_imbalance_loss_vs_bound": {
+        "template": "linear", "x": "iteration", "y": {"results/linear_imbalance/curves.csv": columns},
+        "title": "linear_imbalance: training loss and Theorem 1 bound per case (mean over seeds)"}}]
+
+
+def data_plots(artifacts: list[str], histories: dict[str, list[str]], prefix: str = "") -> list[dict]:
+    plots = []
+    for name, (x, y) in SWEEP_PLOTS.items():
+        if name in artifacts:
+            data = f"{prefix}results/{name}/runs.csv"
+            plots.append({f"{name}_{y}_vs_{x}": {"template": "scatter", "x": x, "y": {data: y},
+                                                  "title": f"{name}: {y} against {x}, one point per run"}})
+    for dataset, files in histories.items():
+        for column in CURVES:
+            plots.append({f"{dataset}_{column}_per_epoch": {
+                "template": "linear", "x": "epoch", "y": {prefix + f: column for f in files},
+                "title": f"{dataset} classifiers: {column} per epoch, one line per run"}})
+    return plots
 
 
 def has_key(config: dict, dotted: str) -> bool:
@@ -85,8 +158,13 @@ def params_entry(keys: list[str] | None, default: dict, paper: dict) -> list:
     return entry
 
 
+def headline(name: str) -> str:
+    """The artifact's headline numbers (workflow/rules/headline.smk): what DVC shows as its metrics."""
+    return f"results/{name}/headline.json"
+
+
 def artifact_stage(name: str, default: dict, paper: dict, wd: str | None = None) -> dict:
-    stage = {"cmd": f"{SNAKEMAKE} {name}"}
+    stage = {"cmd": f"{SNAKEMAKE} {name} {headline(name)}"}
     if wd:
         stage["wdir"] = wd
     deep = uses_deep(name, default)
@@ -96,9 +174,12 @@ def artifact_stage(name: str, default: dict, paper: dict, wd: str | None = None)
     return stage
 
 
-def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool = True) -> tuple[dict, dict]:
-    """(dvc.yaml, paper/dvc.yaml) contents; shared=False leaves out the data and deep stages (tests of 1-D work)."""
-    default = yaml.safe_load((ROOT / DEFAULT_CONFIG).read_text())
+def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool = True,
+          histories: dict[str, list[str]] | None = None, paper_histories: dict[str, list[str]] | None = None,
+          default: dict | None = None) -> tuple[dict, dict]:
+    """(dvc.yaml, paper/dvc.yaml) contents; shared=False leaves out the data and deep stages (tests of 1-D work);
+    `default`: the default config (config/config.yaml unless given)."""
+    default = default or yaml.safe_load((ROOT / DEFAULT_CONFIG).read_text())
     paper = yaml.safe_load((ROOT / PAPER_CONFIG).read_text())
     shared_params = ["seeds", "device", "data", "deep"]
     stages = {
@@ -111,8 +192,10 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
         },
         # Deep training runs and their checkpoints, shared by table1_*, fig6, the sweep and the Hessian artifacts:
         # one stage owns them (DVC forbids overlapping outputs); the artifacts depend on it.
+        # `--until` names the last rules only: Snakemake never starts a job downstream of an --until rule's job
+        # (with deep_pretrain listed, the training runs from pre-trained inits stalled: "Out of jobs ready").
         "deep_runs": {
-            "cmd": f"{SNAKEMAKE} --until deep_pretrain deep_train deep_input_gradients",
+            "cmd": f"{SNAKEMAKE} --until deep_train deep_input_gradients",
             "deps": CODE_DEPS + ["data/prepared"],
             "params": params_entry(shared_params, default, paper),
             "outs": [{"checkpoints": {"persist": True}}, {"results/deep": {"persist": True}}],
@@ -131,8 +214,10 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
     }
     root = {
         "stages": stages,
-        "metrics": [f"results/{name}/metrics.json" for name in default_artifacts],
-        "plots": [f"results/{name}/{name}.png" for name in default_artifacts if name != "report"],
+        "metrics": [headline(name) for name in default_artifacts],
+        "plots": [f"results/{name}/{name}.png" for name in default_artifacts if name != "report"]
+        + toy_curve_plots(default_artifacts, default) + linear_plots(default_artifacts, default)
+        + data_plots(default_artifacts, histories or {}),
     }
     paper_stages = {
         # Downloaded archives (paper datasets): pulled so that Snakemake does not download them again.
@@ -148,7 +233,8 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
         paper_stages[name] = artifact_stage(name, default, paper, wd="..")
     paper_file = {
         "stages": paper_stages,
-        "metrics": [f"../results/{name}/metrics.json" for name in paper_artifacts],
+        "metrics": [f"../{headline(name)}" for name in paper_artifacts],
+        "plots": data_plots(paper_artifacts, paper_histories or {}, prefix="../"),
     }
     return root, paper_file
 
@@ -161,6 +247,7 @@ HEADER = """\
 #   deep_runs  checkpoints, results/deep  table1_*, fig6_input_gradients, corruption_sweep, Hessian artifacts
 #   snakemake_metadata  .snakemake/metadata  how each output was made, so a fresh clone + `dvc pull` reruns nothing
 # persist: true everywhere: DVC must not delete outputs before a stage runs; Snakemake reruns only what changed.
+# Stage commands run workflow/scripts/snakemake.sh: the Snakemake of the activated environment, else of .venv/.
 # Paper scale: SNAKEMAKE_PROFILE=cluster dvc repro (Snakemake reads the profile from the environment).
 """
 
@@ -182,7 +269,9 @@ def main(argv=None) -> int:
     default_artifacts = artifact_rules([])
     paper_all = artifact_rules([PAPER_CONFIG])
     paper_artifacts = [name for name in paper_all if name not in default_artifacts]
-    root, paper_file = build(default_artifacts, paper_artifacts)
+    histories = classifier_histories([])
+    paper_histories = {d: f for d, f in classifier_histories([PAPER_CONFIG]).items() if d not in histories}
+    root, paper_file = build(default_artifacts, paper_artifacts, histories=histories, paper_histories=paper_histories)
     files = {ROOT / "dvc.yaml": render(HEADER, root), ROOT / "paper/dvc.yaml": render(PAPER_HEADER, paper_file)}
     stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
     if args.check:

@@ -17,9 +17,8 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from tqdm import tqdm
-
 from initgen.errors import UserFacingError
+from initgen.progress import progress as progress_lines
 
 CHUNK = 1 << 20
 
@@ -63,7 +62,7 @@ def download(url: str, destination: str | os.PathLike, checksum: str | None, tim
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as handle:
             size = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=size, unit="B", unit_scale=True, desc=destination.name) as progress:
+            with progress_lines(total=size, unit="B", desc=destination.name, leave=True) as progress:
                 while chunk := response.read(CHUNK):
                     handle.write(chunk)
                     progress.update(len(chunk))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from initgen.errors import UserFacingError
+from initgen.progress import progress as progress_lines
 
 # Defaults of the `data.imagenet` config block (image_size 224: the paper's ImageNet input size).
 DEFAULT_OPTIONS = {"folder": None, "image_size": 224, "max_train_per_class": None}
@@ -56,9 +56,7 @@ def decode_images(files: list[Path], image_size: int, desc: str) -> torch.Tensor
             raise UserFacingError(f"{files[index]}: cannot read this image ({error})") from error
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for _ in tqdm(
-            pool.map(work, range(len(files))), total=len(files), desc=desc, unit="img", mininterval=2
-        ):
+        for _ in progress_lines(pool.map(work, range(len(files))), total=len(files), desc=desc, unit="img"):
             pass
     return images
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from initgen.models.mlp import MLP, BatchedMLP
+from initgen.progress import progress as progress_lines
 
 ADAM_BETAS = (0.9, 0.999)  # PyTorch's defaults, so one-by-one training with torch.optim.Adam matches
 ADAM_EPS = 1e-8
@@ -84,7 +84,7 @@ def train_batched(
                 log.snapshots.append(evaluate(model))
             log.snapshot_steps.append(step)
 
-    bar = tqdm(total=steps, desc=progress, disable=progress is None, mininterval=2.0, leave=False)
+    bar = progress_lines(total=steps, desc=progress, disable=progress is None, unit="step")
     step = 0
     for step in range(steps + 1):
         snapshot(step)
@@ -112,7 +112,7 @@ def train_batched(
                     correction1 = 1 - beta1**tt
                     denominator = (v.sqrt() / torch.sqrt(1 - beta2**tt)) + ADAM_EPS
                     p.sub_(torch.where(on, (rate / correction1) * m / denominator, torch.zeros_like(p)))
-        bar.update(1)
+        bar.update(1, loss=lambda row=losses[step]: float(row.median()), active=lambda on=active: int(on.sum()))
     bar.close()
     # Models that stopped early stay as they were; fill the remaining loss rows with their last value.
     losses[step + 1 :] = losses[step]

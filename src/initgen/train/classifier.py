@@ -26,11 +26,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from initgen.checkpoint import load_checkpoint, remove_stale_temporaries, restore, save_checkpoint
 from initgen.data.loader import InMemoryBatches
 from initgen.errors import ConfigError
+from initgen.progress import progress as progress_lines
 
 DEFAULTS = {
     "momentum": 0.9,
@@ -201,9 +201,10 @@ def train_classifier(
             )
 
     epochs = range(start_epoch, settings["max_epochs"]) if status == "running" else range(0)
-    bar = tqdm(epochs, desc=description, file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    bar = progress_lines(total=settings["max_epochs"], initial=start_epoch, desc=description, unit="epoch",
+                         disable=not progress or not epochs)
     model.train()
-    for epoch in bar:
+    for epoch in epochs:
         lr = learning_rate(settings, epoch)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -233,7 +234,8 @@ def train_classifier(
             if num_classes >= TOP5_MIN_CLASSES:
                 row["test_top5"] = metrics["top5"]
         history.append(row)
-        bar.set_postfix(
+        bar.update(
+            1,
             loss=f"{row['train_loss']:.3f}",
             acc=f"{row['train_acc']:.3f}",
             test=f"{row.get('test_acc', float('nan')):.3f}",

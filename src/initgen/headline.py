@@ -1,0 +1,92 @@
+"""Headline numbers of an artifact: a small flat file that DVC shows and diffs (`dvc metrics show/diff`).
+
+`results/<artifact>/metrics.json` stays the complete record (every run, every statistic, definitions) that the
+claims and the report read; DVC cannot show it (lists, strings and nulls) and no terminal fits it. The headline
+is derived from it, for any artifact:
+
+- each summary group's mean per metric: `summary: {group: {metric: {mean, std, ...}}}` becomes
+  `"<group>.<metric>": mean` (nested sections join with "."); other numbers of the summary are kept as they are;
+- the protocol counts under a top-level `protocol` key (runs, met the stopping rule, diverged), when present.
+
+Numbers only, finite, no nulls (a missing value is left out), keys in a stable order.
+
+Beside it, `runs.csv`: the metrics' `runs` as a table (one row per run, its numbers, names and flags; empty
+where a run lacks a value): the data of DVC's plots of a sweep (x: the swept value, y: the result).
+
+    initgen headline --metrics results/fig1_depth/metrics.json --out results/fig1_depth/headline.json \
+        --runs-csv results/fig1_depth/runs.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+from typing import Any
+
+from initgen.results import read_json, write_json, write_text
+
+STATISTICS = ("mean", "std", "ci_low", "ci_high", "n", "n_nonfinite")  # keys of results.summarize()
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _flatten(node: Any, prefix: str, out: dict) -> None:
+    if isinstance(node, dict):
+        if "mean" in node and set(node) <= set(STATISTICS):  # one summarized metric: its mean
+            if (mean := _number(node["mean"])) is not None:
+                out[prefix] = mean
+            return
+        for key, value in node.items():
+            _flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
+    elif (number := _number(node)) is not None and prefix:
+        out[prefix] = number
+
+
+def headline(metrics: dict) -> dict[str, float | int]:
+    """The flat numbers-only headline of one artifact's metrics.json (see the module docstring)."""
+    out: dict[str, float | int] = {}
+    _flatten(metrics.get("protocol", {}), "protocol", out)
+    _flatten(metrics.get("summary", {}), "", out)
+    return out
+
+
+def runs_table(metrics: dict) -> str:
+    """CSV of the runs' scalar fields (columns in order of first appearance; lists and dicts left out)."""
+    runs = [run for run in metrics.get("runs", []) if isinstance(run, dict)]
+    columns: dict[str, None] = {}
+    for run in runs:
+        columns.update({k: None for k, v in run.items() if v is None or isinstance(v, bool | int | float | str)})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for run in runs:
+        row = {}
+        for key in columns:
+            value = run.get(key)
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None
+            row[key] = "" if value is None else value
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def cli_headline(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="initgen headline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--metrics", required=True, help="results/<artifact>/metrics.json")
+    parser.add_argument("--out", required=True, help="results/<artifact>/headline.json")
+    parser.add_argument("--runs-csv", help="results/<artifact>/runs.csv: the runs as a table")
+    args = parser.parse_args(argv)
+    metrics = read_json(args.metrics)
+    numbers = headline(metrics)
+    write_json(args.out, numbers)
+    if args.runs_csv:
+        write_text(args.runs_csv, runs_table(metrics))
+    print(f"{args.out}: {len(numbers)} numbers")
+    return 0
