@@ -7,13 +7,14 @@ import math
 
 import numpy as np
 
+from initgen import protocol
 from initgen.headline import cli_headline, headline
 from initgen.results import summarize, summarize_runs
 
 
 def test_group_means_per_metric_protocol_counts_and_nothing_else():
-    runs = [{"variant": "relu", "depth": d, "seed": s, "test_mse": 0.1 * d + 0.01 * s, "note": "x"}
-            for d in (2, 4) for s in range(3)]
+    runs = [{"variant": "relu", "depth": d, "seed": s, "test_mse": 0.1 * d + 0.01 * s, "note": "x",
+             "status": "diverged" if (d, s) == (4, 2) else "fitted"} for d in (2, 4) for s in range(3)]
     metrics = {
         "artifact": "fig1_depth",
         "definitions": {"test_mse": "mean squared error on the dense grid"},
@@ -24,18 +25,19 @@ def test_group_means_per_metric_protocol_counts_and_nothing_else():
             "empty": {"test_mse": summarize([float("nan")])},  # mean None: left out
             "spearman": {"rho": 0.5, "ci_low": None, "verdict": "ok", "flag": True},
         },
-        "protocol": {"n_runs": 6, "n_met_stop": 5, "n_diverged": 0},
+        "protocol": protocol.counts(runs, ["variant", "depth"]),  # per group; the headline has the totals
     }
     assert headline(metrics) == {
-        "protocol.n_runs": 6,
-        "protocol.n_met_stop": 5,
-        "protocol.n_diverged": 0,
+        "protocol.runs": 6,
+        "protocol.met_protocol": 5,
+        "protocol.not_fitted": 0,
+        "protocol.diverged": 1,
         "relu/depth=2.test_mse": np.mean([0.2, 0.21, 0.22]),
         "relu/depth=4.test_mse": np.mean([0.4, 0.41, 0.42]),
         "trend.hf.summary": 7 / 3,
         "spearman.rho": 0.5,
     }
-    # Without a protocol key (artifacts the lead has not extended yet): only the summary.
+    # Without a protocol key (artifacts without a stopping rule): only the summary.
     del metrics["protocol"]
     assert not any(key.startswith("protocol") for key in headline(metrics))
 

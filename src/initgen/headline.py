@@ -27,8 +27,6 @@ from typing import Any
 
 from initgen.results import read_json, write_json, write_text
 
-STATISTICS = ("mean", "std", "ci_low", "ci_high", "n", "n_nonfinite")  # keys of results.summarize()
-
 
 def _number(value: Any) -> float | int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -38,7 +36,7 @@ def _number(value: Any) -> float | int | None:
 
 def _flatten(node: Any, prefix: str, out: dict) -> None:
     if isinstance(node, dict):
-        if "mean" in node and set(node) <= set(STATISTICS):  # one summarized metric: its mean
+        if "mean" in node and "n" in node:  # one summarized metric (results.summarize): its mean
             if (mean := _number(node["mean"])) is not None:
                 out[prefix] = mean
             return
@@ -51,7 +49,10 @@ def _flatten(node: Any, prefix: str, out: dict) -> None:
 def headline(metrics: dict) -> dict[str, float | int]:
     """The flat numbers-only headline of one artifact's metrics.json (see the module docstring)."""
     out: dict[str, float | int] = {}
-    _flatten(metrics.get("protocol", {}), "protocol", out)
+    rows = metrics.get("protocol", [])  # per-group counts (initgen.protocol.counts): the artifact's totals
+    for key in ("runs", "met_protocol", "not_fitted", "diverged"):
+        if rows:
+            out[f"protocol.{key}"] = sum(int(row[key]) for row in rows)
     _flatten(metrics.get("summary", {}), "", out)
     return out
 
