@@ -15,6 +15,12 @@ import numpy as np
 import torch
 
 
+def _channel_stats(mean: Sequence[float], std: Sequence[float], device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The dataset's per-channel normalization as [1, C, 1, 1] tensors on `device`."""
+    as_tensor = lambda values: torch.tensor(values, dtype=torch.float32, device=device).view(1, -1, 1, 1)  # noqa: E731
+    return as_tensor(mean), as_tensor(std)
+
+
 def input_gradients(
     model: torch.nn.Module,
     images: torch.Tensor,
@@ -24,8 +30,7 @@ def input_gradients(
 ) -> torch.Tensor:
     """d mean_k f_k(x) / dx for uint8 images [N, C, H, W]; returns float32 [N, C, H, W] on the CPU."""
     device = next(model.parameters()).device
-    mean_t = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-    std_t = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    mean_t, std_t = _channel_stats(mean, std, device)
     was_training = model.training
     model.eval()
     grads = []
@@ -42,28 +47,31 @@ def input_gradients(
 def calibrate_batch_norm(
     model: torch.nn.Module, images: torch.Tensor, mean: Sequence[float], std: Sequence[float], batch_size: int = 256
 ) -> bool:
-    """Set every batch norm's running statistics to the exact average over `images` (uint8 [N, C, H, W]) by
-    forward passes with only the batch-norm layers in train mode; no weight changes. Returns whether the model
-    has batch norm. A freshly initialized network's running statistics are the defaults (mean 0, var 1), not
-    its activations' statistics, so in eval mode it would be measured as a different function than a trained
-    one; calibrating both kinds of model the same way removes that confound (Fig 6)."""
+    """Set every batch norm's running statistics from `images` (uint8 [N, C, H, W]) by forward passes with only
+    the batch-norm layers in train mode, no weight changes: the running mean is the mean over all images, the
+    running variance the image-weighted mean of the batch variances (what batch norm divides by in training).
+    Returns whether the model has batch norm. A freshly initialized network's running statistics are the
+    defaults (mean 0, var 1), not its activations' statistics, so in eval mode it would be measured as a
+    different function than a trained one; calibrating removes that confound (Fig 6)."""
     norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not norms:
         return False
     device = next(model.parameters()).device
-    mean_t = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
-    std_t = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+    mean_t, std_t = _channel_stats(mean, std, device)
     was_training = model.training
     model.eval()
     momenta = []
     for norm in norms:
         momenta.append(norm.momentum)
         norm.reset_running_stats()
-        norm.momentum = None  # cumulative average over every batch
         norm.train()
+    seen = 0
     with torch.no_grad():
         for start in range(0, images.shape[0], batch_size):
             pixels = images[start : start + batch_size].to(device).float() / 255.0
+            seen += pixels.shape[0]
+            for norm in norms:  # weight each batch by its images: the running mean is the exact mean
+                norm.momentum = pixels.shape[0] / seen
             model((pixels - mean_t) / std_t)
     for norm, momentum in zip(norms, momenta, strict=True):
         norm.momentum = momentum
