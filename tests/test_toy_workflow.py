@@ -21,6 +21,8 @@ def tiny_toy_config() -> dict:
         for variant in experiment["variants"].values():
             variant["model"]["width"] = 16
             variant["train"]["steps"] = min(variant["train"]["steps"], 40)
+            if "lr_by_depth" in variant["train"]:  # Exp 1's per-depth step sizes, for the tiny depths
+                variant["train"]["lr_by_depth"] = {d: min(variant["train"]["lr_by_depth"].values()) for d in (1, 2, 3)}
             if "steps" in variant["init"]:
                 variant["init"]["steps"] = 20
     return {"seeds": [0, 1], "toy": toy}
