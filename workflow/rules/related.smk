@@ -56,8 +56,8 @@ rule linear_imbalance_run:
     output:
         "results/linear_imbalance/runs.npz",
     params:
-        spec=as_arg(RELATED["linear_imbalance"]),
-        seeds=as_arg(config["seeds"]),
+        spec=as_arg({k: v for k, v in RELATED["linear_imbalance"].items() if k != "seeds"}),
+        seeds=as_arg(RELATED["linear_imbalance"].get("seeds", config["seeds"])),
         device=config["device"],
     threads: 1
     resources:

@@ -59,7 +59,7 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
             )
             arrays[f"{name}/rel_error"] = rel_error.astype(np.float32)  # [D, M, S, K]
             conv = convergence_steps(rel_error, data["snapshot_steps"], threshold)  # [D, M, K]
-        train_spec = experiment["variants"][name]["train"]
+        train_spec = _train_spec(name, data, experiment)
         for d, depth in enumerate(data["depths"]):
             for m, seed in enumerate(data["seeds"]):
                 final = data["predictions"][d, m, -1]
@@ -136,6 +136,14 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
         "trends": trends,
     }
     return metrics, arrays
+
+
+def _train_spec(name: str, data: dict, experiment: dict) -> dict:
+    """The variant's training settings (stopping rule, steps): from the job saved with its training, or the
+    experiment's config block."""
+    if "job" in data:
+        return json.loads(str(data["job"]))["variant"]["train"]
+    return experiment["variants"][name]["train"]
 
 
 def _summaries(runs: list[dict], valid_runs: list[dict], group: list[str], metric_keys: list[str]) -> dict:

@@ -98,9 +98,10 @@ def train_batched(
         steps_taken += active
         with torch.no_grad():
             if optimizer == "sgd":
-                for p, g, rate in zip(params, grads, lr_shapes, strict=True):
-                    mask = active.view_as(rate).to(p.dtype)
-                    p.sub_(rate * mask * g)
+                # one fused update over every parameter: p -= (lr * active) g, per model
+                scale = lr * active.to(lr.dtype)
+                steps_by_param = [scale.view(-1, *([1] * (p.dim() - 1))) for p in params]
+                torch._foreach_sub_(params, torch._foreach_mul(grads, steps_by_param))
             else:
                 beta1, beta2 = ADAM_BETAS
                 t = steps_taken.clamp(min=1).to(params[0].dtype)
