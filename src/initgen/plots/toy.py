@@ -58,14 +58,17 @@ def _fit_panel(ax, data, d=0, seed_index=0, show_init=True, status="fitted"):
 
 def _spectrum_panel(ax, freqs, amp, nyquist, which=(0, -1), labels=("at init", "after training")):
     """amp: [M, S, F]; mean +- std over seeds, at the first and last snapshot."""
+    ax.set_xlabel(FREQ_LABEL)
+    ax.set_ylabel("amplitude")
+    if amp.shape[0] == 0:  # every run failed: nothing to draw as a result
+        ax.text(0.5, 0.5, "no run met the protocol", transform=ax.transAxes, ha="center", color="crimson")
+        return
     for snap, label in zip(which, labels, strict=True):
         band(ax, freqs[1:], amp[:, snap, 1:], label=label, log=True)
     if nyquist:
         ax.axvline(nyquist, color="crimson", ls=":", lw=1, label=f"Nyquist of data ({nyquist:g})")
     ax.set_yscale("log")
     ax.set_xlim(0, min(freqs[-1], 40))
-    ax.set_xlabel(FREQ_LABEL)
-    ax.set_ylabel("amplitude")
 
 
 def plot_depth(trained, spectra, metrics):
