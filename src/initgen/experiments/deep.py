@@ -37,6 +37,7 @@ from initgen.input_gradients import bandwidth, calibrate_batch_norm, input_gradi
 from initgen.models.zoo import build_model, display_name
 from initgen.quantities import kind_of
 from initgen.results import load_npz, read_json, save_npz, summarize, write_json, write_text
+from initgen.runtime import add_runtime_arguments, setup
 from initgen.tables import write_table
 from initgen.train.classifier import train_classifier
 
@@ -93,14 +94,6 @@ def initial_model(job: dict, info: dict) -> torch.nn.Module:
     """The seeded random initialization a run starts from (built on the CPU: same weights on every device)."""
     torch.manual_seed(job["seed"])
     return build_model(job["model"], info["num_classes"], info["channels"], info["image_size"])
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("config key device is 'cuda' but no CUDA device is visible; use 'cpu' or 'auto'")
-    return torch.device(device)
 
 
 def _data(job: dict, device: torch.device):
@@ -517,19 +510,12 @@ def _interval_percent(stats: dict) -> str:
 
 # ------------------------------------------------------------------------------------------------ CLI
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto (config key device)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_runtime_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _setup(args) -> torch.device:
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    if device.type == "cpu":
-        # Bitwise reproducible (and resumable) on the CPU; CUDA runs trade that for cudnn autotuning.
-        torch.use_deterministic_algorithms(True)
-    return device
+    return setup(args.device, args.threads)
 
 
 def _job(text: str) -> dict:

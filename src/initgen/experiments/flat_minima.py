@@ -39,6 +39,7 @@ from initgen.experiments.toy_train import DEFAULT_DEPTH, run_train_cli
 from initgen.init import initialize
 from initgen.models.mlp import BatchedMLP, activation_scale
 from initgen.results import load_npz, read_json, summarize, summarize_runs, write_json
+from initgen.runtime import add_runtime_arguments, setup
 from initgen.signals import evaluate_signal, grid, sample_points
 from initgen.tables import mean_pm_std, write_table
 from initgen.train.batched import train_batched
@@ -350,11 +351,10 @@ def cli_hessian(argv: list[str]) -> int:
     parser.add_argument("--trained", required=True, help="train/<variant>.npz")
     parser.add_argument("--hessian", required=True, help="JSON: the `hessian:` settings")
     parser.add_argument("--slice", required=True, help="JSON: {t_max, points, fd_step}")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_runtime_arguments(parser, device=False)
     parser.add_argument("--out", required=True, help="hessian/<variant>.json")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    setup("cpu", args.threads)
     data = load_npz(args.trained)
     stop_mse = json.loads(str(data["job"]))["variant"]["train"].get("stop_mse")
     records = minimum_metrics(data, resolve_settings(json.loads(args.hessian)), json.loads(args.slice), stop_mse)
