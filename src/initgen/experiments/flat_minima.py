@@ -26,14 +26,7 @@ import torch
 from scipy import stats
 
 from initgen import protocol
-from initgen.curvature import (
-    HessianOperator,
-    hessian_metrics,
-    lanczos,
-    make_batches,
-    resolve_settings,
-    run_record,
-)
+from initgen.curvature import hessian_metrics, make_batches, resolve_settings, run_record
 from initgen.errors import ConfigError
 from initgen.experiments.toy_train import DEFAULT_DEPTH, run_train_cli
 from initgen.init import initialize
@@ -150,23 +143,6 @@ def mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return ((outputs - targets) ** 2).mean()
 
 
-def top_eigenvector(op: HessianOperator, settings: dict) -> tuple[float, torch.Tensor]:
-    """The largest eigenvalue of H and its unit Ritz vector, by Lanczos (same start and stopping rule as
-    curvature.extreme_eigenvalues, which does not return vectors)."""
-    generator = torch.Generator(device=op.device).manual_seed(settings["seed"])
-    start = torch.randn(1, op.n, dtype=op.dtype, device=op.device, generator=generator)
-
-    def converged(partial) -> bool:
-        values, vectors = partial.ritz(0)
-        bound = abs(partial.betas[0, -1] * vectors[-1, -1])
-        return partial.alphas.shape[1] >= 3 and bound <= settings["eig_rtol"] * abs(values[-1])
-
-    result = lanczos(op, start, settings["max_lanczos_steps"], keep_basis=True, stop=converged, generator=generator)
-    values, vectors = result.ritz(0)
-    vector = torch.as_tensor(vectors[:, -1], dtype=op.dtype, device=op.device) @ result.basis[0]
-    return float(values[-1]), vector / vector.norm()
-
-
 def loss_slice(mlp, direction: torch.Tensor, t: np.ndarray, x, y, x_test, y_test) -> tuple[np.ndarray, np.ndarray]:
     """Train and test MSE of theta + t * direction for each t (float64; theta: the MLP's parameters)."""
     model = mlp.to(torch.float64)
@@ -211,9 +187,10 @@ def minimum_metrics(data: dict, settings: dict, slice_spec: dict, stop_mse: floa
             records.append(record | empty | {"diverged": True})
             continue
         batches = make_batches(x, y, settings["batch_size"])
-        curvature = hessian_metrics(mlp, mse, batches, settings)
-        op = HessianOperator(mlp, mse, batches, float64=True, keep_graphs=True)
-        slice_eigenvalue, direction = top_eigenvector(op, settings)
+        # the slice runs along the Ritz vector of the top eigenvalue, from the engine's own Lanczos run
+        curvature = hessian_metrics(mlp, mse, batches, settings, ritz_vectors=True)
+        slice_eigenvalue = curvature.pop("top_ritz_values")[0]
+        direction = curvature.pop("top_ritz_vectors")[0].to(torch.float64)
         slice_train, slice_test = loss_slice(mlp, direction, t, x, y, x_test, y_test)
         fd_train, fd_test = loss_slice(mlp, direction, np.asarray([-h, 0.0, h]), x, y, x_test, y_test)
         record |= {
