@@ -13,7 +13,8 @@ from conftest import REPO, copy_workflow, planned_jobs, run_snakemake
 
 from initgen.curvature import resolve_settings
 from initgen.errors import ConfigError
-from initgen.experiments.flat_minima import draw_signal, minimum_metrics, train_variant
+from initgen.experiments.flat_minima import minimum_metrics
+from initgen.experiments.flat_minima_train import draw_signal, train_variant
 from initgen.results import read_json
 
 TARGETS = ("table2_flat_minima", "fig4_flat_minima")

@@ -7,7 +7,8 @@ high-frequency sine, Gaussian Xavier), are trained until their training MSE fall
 minimum: the Hessian of the training MSE (curvature.hessian_metrics: trace, top eigenvalue, density), the test
 MSE on the dense grid, and a 1-D slice of the loss along the top eigenvector (beyond the paper).
 
-Steps, each one CLI command (workflow/rules/curvature.smk):
+Steps, each one CLI command (workflow/rules/curvature.smk); training lives in experiments/flat_minima_train.py,
+so a training job's code (its import closure) holds no curvature code:
     flat-minima-train    one variant, every draw x seed as one batched model  -> train/<variant>.npz
     flat-minima-hessian  Hessian, slice and test error of each trained net   -> hessian/<variant>.json
     flat-minima-analyze  results/table2_flat_minima/: metrics.json, table (CSV, Markdown, LaTeX)
@@ -27,104 +28,16 @@ from scipy import stats
 
 from initgen import protocol
 from initgen.curvature import hessian_metrics, make_batches, resolve_settings, run_record
-from initgen.errors import ConfigError
-from initgen.experiments.toy_train import DEFAULT_DEPTH, run_train_cli
-from initgen.init import initialize
-from initgen.models.mlp import BatchedMLP, activation_scale
+from initgen.models.mlp import BatchedMLP
 from initgen.results import load_npz, read_json, summarize, summarize_runs, write_json
 from initgen.runtime import add_runtime_arguments, setup
-from initgen.signals import evaluate_signal, grid, sample_points
 from initgen.tables import mean_pm_std, write_table
-from initgen.train.batched import train_batched
 
 ARTIFACT = "table2_flat_minima"
 RUN_METRICS = ["trace", "top_eigenvalue", "expected_eigenvalue", "test_mse", "train_mse", "steps_taken"]
-DRAW_SEED_OFFSET = 5_000  # keeps the signal draws' stream apart from the network seeds
 
 
-# ------------------------------------------------------------------------------------------------ signals
-def draw_signal(draw: int, spec: dict) -> dict:
-    """The draw-th signal: a1, a2 ~ U(amplitudes), f1, f2 ~ U(frequencies) (cycles per unit), seeded."""
-    rng = np.random.default_rng([DRAW_SEED_OFFSET + int(spec["draw_seed"]), int(draw)])
-    a1, a2 = rng.uniform(*spec["amplitudes"], size=2)
-    f1, f2 = rng.uniform(*spec["frequencies"], size=2)
-    return {"freqs": [float(f1), float(f2)], "amps": [float(a1), float(a2)]}
-
-
-def check_spec(spec: dict) -> None:
-    for key in ("amplitudes", "frequencies"):
-        low, high = spec[key]
-        if not low <= high:
-            raise ConfigError(f"config key flat_minima.{key}: need [low, high] with low <= high, got {spec[key]}")
-
-
-# ----------------------------------------------------------------------------------------------- training
-def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
-    """Train every (draw, seed) network of one variant as one BatchedMLP; return arrays for save_npz.
-
-    job = {variant: {bandwidth, model, init, train}, draws, draw_seed, amplitudes, frequencies, train_x,
-    test_points}. Network m is draw m // len(seeds), seed seeds[m % len(seeds)]: the same seed starts from the
-    same weights for every draw.
-    """
-    check_spec(job)
-    variant = job["variant"]
-    model_spec, init_spec, train_spec = variant["model"], variant["init"], variant["train"]
-    depth = model_spec.get("depth", DEFAULT_DEPTH)
-    scale = activation_scale(model_spec["activation"], model_spec.get("sigma", 0.1), model_spec.get("omega", 10.0))
-    signals = [draw_signal(d, job) for d in range(job["draws"])]
-    draw_of = np.repeat(np.arange(job["draws"]), len(seeds))
-    seed_of = np.tile(np.asarray(seeds), job["draws"])
-    x_train = sample_points(job["train_x"], key="flat_minima.train_x")
-    y_train = np.stack([evaluate_signal(signals[d], x_train) for d in draw_of])  # [M, N]
-    dense = grid(job["test_points"])
-    y_dense = np.stack([evaluate_signal(signals[d], dense) for d in draw_of])
-
-    # each seed's start is drawn (and pre-trained) once, then copied for every draw
-    start, info = initialize(model_spec, init_spec, list(seeds), depth, [scale] * len(seeds), device)
-    copies = torch.as_tensor(np.tile(np.arange(len(seeds)), job["draws"]), device=start.scales.device)
-    model = BatchedMLP(
-        start.activation,
-        [w.detach()[copies].clone() for w in start.weights],
-        [b.detach()[copies].clone() for b in start.biases],
-        start.scales.reshape(-1)[copies],
-    )
-    pretrain_loss = np.asarray(info.get("pretrain_final_loss", [np.nan] * len(seeds)), dtype=float)
-    x_t = torch.as_tensor(x_train, dtype=torch.float32, device=device)[:, None]
-    y_t = torch.as_tensor(y_train, dtype=torch.float32, device=device)[..., None]
-    log = train_batched(
-        model,
-        x_t,
-        y_t,
-        loss="mse",
-        optimizer=train_spec["optimizer"],
-        lr=train_spec["lr"],
-        steps=train_spec["steps"],
-        stop_loss=train_spec.get("stop_mse"),
-        progress=f"train {model_spec['activation']}/{variant['bandwidth']}",
-    )
-    with torch.no_grad():
-        prediction = model(torch.as_tensor(dense, dtype=torch.float32, device=device)[:, None])[..., 0]
-    arrays = {
-        "x_train": x_train,
-        "y_train": y_train,
-        "grid": dense,
-        "target_grid": y_dense,
-        "prediction_grid": prediction.cpu().numpy(),
-        "draws": draw_of,
-        "seeds": seed_of,
-        "signals": np.asarray([s["amps"] + s["freqs"] for s in signals])[draw_of],  # [M, 4]: a1 a2 f1 f2
-        "losses": log.losses,  # [steps + 1, M]
-        "steps_taken": log.steps_taken,
-        "scales": model.scales.reshape(-1).cpu().numpy(),
-        "pretrain_final_loss": pretrain_loss[copies.cpu().numpy()],
-        "job": np.asarray(json.dumps(job, sort_keys=True)),
-    }
-    for i, (w, b) in enumerate(zip(model.weights, model.biases, strict=True)):
-        arrays[f"weight_{i}"] = w.detach().cpu().numpy()
-        arrays[f"bias_{i}"] = b.detach().cpu().numpy()
-    return arrays
-
-
+# ------------------------------------------------------------------------------------------ trained networks
 def load_networks(data: dict) -> list:
     """The trained networks of a train/<variant>.npz as separate MLPs (float32, as trained)."""
     job = json.loads(str(data["job"]))
@@ -316,13 +229,6 @@ def _rho(result: dict) -> str:
 
 
 # --------------------------------------------------------------------------------------------------- CLI
-def cli_train(argv: list[str]) -> int:
-    return run_train_cli(
-        argv, "flat-minima-train", "Train one Exp 5 variant.",
-        "{variant, draws, draw_seed, amplitudes, frequencies, ...}", train_variant,
-    )
-
-
 def cli_hessian(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen flat-minima-hessian", description="Curvature at Exp 5 minima.")
     parser.add_argument("--trained", required=True, help="train/<variant>.npz")
