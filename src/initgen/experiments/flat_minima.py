@@ -24,13 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
 from initgen import protocol
 from initgen.curvature import hessian_metrics, make_batches, resolve_settings, run_record
 from initgen.models.mlp import BatchedMLP
 from initgen.results import load_npz, read_json, summarize, summarize_runs, write_json
 from initgen.runtime import add_runtime_arguments, setup
+from initgen.statistics import spearman_test
 from initgen.tables import mean_pm_std, write_table
 
 ARTIFACT = "table2_flat_minima"
@@ -126,16 +126,6 @@ def minimum_metrics(data: dict, settings: dict, slice_spec: dict, stop_mse: floa
 
 
 # ---------------------------------------------------------------------------------------------- analysis
-def spearman(x, y) -> dict:
-    """Rank correlation over the finite pairs, with its n and p-value."""
-    pairs = [(a, b) for a, b in zip(x, y, strict=True) if a is not None and b is not None]
-    pairs = [(a, b) for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
-    if len(pairs) < 3:
-        return {"rho": None, "p_value": None, "n": len(pairs)}
-    result = stats.spearmanr(*zip(*pairs, strict=True))
-    return {"rho": float(result.statistic), "p_value": float(result.pvalue), "n": len(pairs)}
-
-
 def log_ratios(runs: list[dict], activation: str, metric: str) -> list[float]:
     """log(high / low) of a metric for each (draw, seed) that both bandwidths have (paired by signal and seed)."""
     value = {(r["bandwidth"], r["draw"], r["seed"]): r.get(metric) for r in runs if r["activation"] == activation}
@@ -169,8 +159,8 @@ def analyze(runs: list[dict], out_dir) -> dict:
         mine = [r for r in flat_runs if r["activation"] == activation and r["converged"]]  # minima only
         errors = [r.get("test_mse") for r in mine]
         flatness[activation] = {
-            "trace_vs_test_mse": spearman([r.get("trace") for r in mine], errors),
-            "top_eigenvalue_vs_test_mse": spearman([r.get("top_eigenvalue") for r in mine], errors),
+            "trace_vs_test_mse": spearman_test([r.get("trace") for r in mine], errors),
+            "top_eigenvalue_vs_test_mse": spearman_test([r.get("top_eigenvalue") for r in mine], errors),
         }
         contrast[activation] = {
             metric: summarize(log_ratios([r for r in flat_runs if r["converged"]], activation, metric))
