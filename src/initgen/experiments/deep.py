@@ -33,6 +33,7 @@ from initgen import protocol
 from initgen.checkpoint import load_checkpoint, restore, save_checkpoint
 from initgen.data.registry import dataset_info, load_split
 from initgen.errors import ConfigError, UserFacingError
+from initgen.formatting import percent, percent_interval
 from initgen.input_gradients import bandwidth, calibrate_batch_norm, input_gradients, per_image_bandwidth
 from initgen.models.zoo import build_model, display_name
 from initgen.quantities import kind_of
@@ -262,21 +263,6 @@ def run_input_gradients(
 
 
 # ------------------------------------------------------------------------------------------------ tables
-def percent(stats: dict) -> str:
-    """'mean ± std' in percent from a summarize() dict of fractions."""
-    if not stats or stats.get("mean") is None:
-        return "n/a"
-    if stats.get("std") is None:
-        return f"{100 * stats['mean']:.2f}"
-    return f"{100 * stats['mean']:.2f} ± {100 * stats['std']:.2f}"
-
-
-def percent_interval(stats: dict) -> str:
-    if not stats or stats.get("ci_low") is None:
-        return "n/a"
-    return f"[{100 * stats['ci_low']:+.2f}, {100 * stats['ci_high']:+.2f}]"
-
-
 def collect_runs(train_jsons: list[str], pretrain_jsons: list[str]) -> list[dict]:
     """One record per trained run, with its pre-training summary (pretrain_*) merged in."""
     pretrain = {}
@@ -347,7 +333,7 @@ def build_table(dataset: str, models: list[str], runs: list[dict], out_dir) -> d
         row["Test acc difference, high - random"] = (
             "n/a" if diff["test_acc"]["mean"] is None else f"{100 * diff['test_acc']['mean']:+.2f} pp"
         )
-        row["95% interval (pp)"] = percent_interval(diff["test_acc"])
+        row["95% interval (pp)"] = percent_interval(diff["test_acc"], signed=True)
         rows.append(row)
     metrics = {"artifact": name, "dataset": dataset, "runs": runs, "summary": summary,
                "protocol": protocol.counts(runs, ["model", "init"])}
@@ -469,7 +455,7 @@ def corruption_metrics(
             {
                 "Pre-training": "none (random init)" if fraction is None else f"p = {fraction:g} shuffled",
                 "Test acc (%)": percent(summary[init]["test_acc"]),
-                "95% interval (%)": _interval_percent(summary[init]["test_acc"]),
+                "95% interval (%)": percent_interval(summary[init]["test_acc"]),
                 "Gap train - test (pp)": percent(summary[init]["gap"]),
                 "Bandwidth (mean abs. gradient)": _sci(summary[init]["bandwidth"]),
                 "Pre-training epochs": _sci(summary[init]["pretrain_epochs"]),
@@ -500,12 +486,6 @@ def corruption_metrics(
         "Student-t interval of the mean clipped to [0, 100]%.",
     )
     return metrics
-
-
-def _interval_percent(stats: dict) -> str:
-    if not stats or stats.get("ci_low") is None:
-        return "n/a"
-    return f"[{100 * stats['ci_low']:.2f}, {100 * stats['ci_high']:.2f}]"
 
 
 # ------------------------------------------------------------------------------------------------ CLI

@@ -25,11 +25,12 @@ from initgen.curvature import hessian_metrics, make_batches, resolve_settings, r
 from initgen.data.loader import InMemoryBatches
 from initgen.data.registry import dataset_info, load_split
 from initgen.errors import UserFacingError
-from initgen.experiments.deep import INITS, initial_model, percent
+from initgen.experiments.deep import INITS, initial_model
+from initgen.formatting import mean_pm_std, percent
 from initgen.models.zoo import display_name
 from initgen.results import read_json, summarize_runs, write_json
 from initgen.runtime import add_runtime_arguments, setup
-from initgen.tables import mean_pm_std, write_table
+from initgen.tables import write_table
 
 ARTIFACT = "table4_deep_hessian"
 SUBSET_SEED = 4_000  # the train subset is the same for every model, init and seed of a dataset

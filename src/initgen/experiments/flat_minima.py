@@ -27,11 +27,12 @@ import torch
 
 from initgen import protocol
 from initgen.curvature import hessian_metrics, make_batches, resolve_settings, run_record
+from initgen.formatting import mean_pm_std, rho
 from initgen.models.mlp import BatchedMLP
 from initgen.results import load_npz, read_json, summarize, summarize_runs, write_json
 from initgen.runtime import add_runtime_arguments, setup
 from initgen.statistics import spearman_test
-from initgen.tables import mean_pm_std, write_table
+from initgen.tables import write_table
 
 ARTIFACT = "table2_flat_minima"
 RUN_METRICS = ["trace", "top_eigenvalue", "expected_eigenvalue", "test_mse", "train_mse", "steps_taken"]
@@ -207,15 +208,11 @@ def table_frame(metrics: dict) -> pd.DataFrame:
                 "expected_eigenvalue": mean_pm_std(stats_.get("expected_eigenvalue")),
                 "test_mse": mean_pm_std(stats_.get("test_mse")),
                 "Converged": f"{stats_['converged']}/{stats_['runs']}",
-                "rho(trace, test MSE)": _rho(flat["trace_vs_test_mse"]),
-                "rho(top eig., test MSE)": _rho(flat["top_eigenvalue_vs_test_mse"]),
+                "rho(trace, test MSE)": rho(flat["trace_vs_test_mse"]),
+                "rho(top eig., test MSE)": rho(flat["top_eigenvalue_vs_test_mse"]),
             }
         )
     return pd.DataFrame(rows)
-
-
-def _rho(result: dict) -> str:
-    return "n/a" if result["rho"] is None else f"{result['rho']:+.2f} (n={result['n']})"
 
 
 # --------------------------------------------------------------------------------------------------- CLI
