@@ -24,7 +24,8 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
 from initgen.data.loader import InMemoryBatches
-from initgen.data.registry import dataset_info, resolve_device
+from initgen.data.registry import dataset_info
+from initgen.runtime import resolve_device
 
 
 class PILImages(Dataset):

@@ -57,6 +57,20 @@ def planned_jobs(workdir: Path, *targets: str, overrides: dict | None = None) ->
     return jobs
 
 
+def planned_after_edit(workdir: Path, module: str, *targets: str, overrides: dict | None = None) -> dict[str, int]:
+    """The jobs `snakemake -n` plans once src/initgen/<module> is edited (a comment appended); the file is restored
+    afterwards, whatever happens. An edit, not a bare mtime touch: Snakemake 9 skips inputs whose mtime changed but
+    whose content did not (which also keeps a `dvc pull` from rerunning everything), so writing the original back
+    leaves nothing to rerun for the next test."""
+    path = Path(workdir) / "src/initgen" / module
+    original = path.read_text()
+    path.write_text(original + "\n# edited\n")
+    try:
+        return planned_jobs(workdir, *targets, overrides=overrides)
+    finally:
+        path.write_text(original)
+
+
 @pytest.fixture
 def one_thread():
     """Tiny matrices: one torch thread is fastest, and two threads spin badly on a busy 2-core machine."""

@@ -211,3 +211,41 @@ def test_config_hessian_blocks_match_the_engine_settings():
     bad["hessian"]["trace_probes"] = 3
     with pytest.raises(ConfigError, match=r"hessian\.trace_probes"):
         validate_config(bad, repo / "workflow/schemas/config.schema.yaml")
+
+
+def test_ritz_vectors_on_request_are_eigenvectors_within_their_bound(case):
+    dense, eigenvalues = case["dense"], case["eigenvalues"]
+    ends = curvature.extreme_eigenvalues(case["op"], k=2, rtol=1e-6, max_steps=300, vectors=True)
+    assert ends.top_vectors.shape == (2, case["op"].n)
+    for value, bound, vector in zip(ends.top, ends.top_bound, ends.top_vectors, strict=True):
+        assert float(vector.norm()) == pytest.approx(1.0, abs=1e-12)
+        residual = float((dense @ vector - value * vector).norm())  # ||H v - theta v|| = |beta_m s_m|
+        assert residual <= 1.01 * bound + 1e-10 * abs(eigenvalues).max()
+    top = torch.linalg.eigh(dense).eigenvectors[:, -1]
+    assert abs(float(top @ ends.top_vectors[0])) == pytest.approx(1.0, abs=1e-6)
+    assert curvature.extreme_eigenvalues(case["op"], k=2, rtol=1e-6, max_steps=300).top_vectors is None
+
+
+def test_hessian_metrics_ritz_vectors_come_from_the_same_run_and_change_nothing_else():
+    model, loss_fn, batches, _ = _case("mlp")
+    settings = {"top_k": 2, "eig_rtol": 1e-6, "density_probes": 2, "density_steps": 20}
+    plain = curvature.hessian_metrics(model, loss_fn, batches, settings)
+    with_vectors = curvature.hessian_metrics(model, loss_fn, batches, settings, ritz_vectors=True)
+    values, vectors = with_vectors.pop("top_ritz_values"), with_vectors.pop("top_ritz_vectors")
+    assert with_vectors == plain  # same numbers, same products: no extra Lanczos run
+    assert values == plain["top_eigenvalues"] and vectors.shape == (2, plain["n_params"])
+    assert vectors.dtype == torch.float64  # hessian.float64 (the configured operator)
+    single = curvature.hessian_metrics(model, loss_fn, batches, settings | {"float64": False}, ritz_vectors=True)
+    assert single["top_ritz_vectors"].dtype == torch.float32
+
+
+def test_curvature_imports_one_way_and_settings_are_a_leaf():
+    from pathlib import Path
+
+    from initgen.imports import import_closure
+
+    library = Path(curvature.__file__).parent
+    names = lambda *modules: {p.name for p in import_closure(library, *modules)}  # noqa: E731
+    assert "curvature.py" not in names("initgen.curvature_pyhessian")  # no cycle
+    assert names("initgen.curvature_settings") == {"__init__.py", "curvature_settings.py", "errors.py"}
+    assert "curvature_settings.py" in names("initgen.curvature")

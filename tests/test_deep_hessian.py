@@ -4,11 +4,10 @@ config; editing the Hessian engine reruns no training; a dataset without trained
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 import torch
-from conftest import copy_workflow, planned_jobs, run_snakemake
+from conftest import copy_workflow, planned_after_edit, planned_jobs, run_snakemake
 
 from initgen.experiments.deep_hessian import train_subset
 from initgen.results import read_json
@@ -76,13 +75,7 @@ def test_tiny_config_builds_table4_and_fig9(built):
 @pytest.mark.slow
 def test_editing_the_hessian_engine_reruns_no_training(built):
     assert planned_jobs(built, *TARGETS, overrides=TINY) == {}
-    engine = Path(built) / "src/initgen/curvature.py"
-    original = engine.read_text()
-    engine.write_text(original + "\n# edited\n")
-    try:
-        jobs = planned_jobs(built, *TARGETS, overrides=TINY)
-    finally:
-        engine.write_text(original)
+    jobs = planned_after_edit(built, "curvature.py", *TARGETS, overrides=TINY)
     assert jobs == {
         "deep_hessian": 4,
         "deep_hessian_table": 1,

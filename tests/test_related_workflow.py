@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import copy_workflow, planned_jobs, run_snakemake
+from conftest import copy_workflow, planned_after_edit, planned_jobs, run_snakemake
 
 from initgen.cli import main as initgen
 
@@ -78,13 +78,7 @@ def test_nothing_to_do_then_an_edit_reruns_only_what_depends_on_it(built):
         ("experiments/related_analyze.py", {"asi_analyze", "linear_imbalance_analyze", "linear_width_analyze",
                                             "asi_plot", "linear_imbalance_plot", "linear_width_plot"}),
     ]:
-        path = built / "src/initgen" / module
-        original = path.read_text()
-        path.write_text(original + "\n# edited\n")
-        try:
-            jobs = planned_jobs(built, *TARGETS, overrides=TINY)
-        finally:
-            path.write_text(original)
+        jobs = planned_after_edit(built, module, *TARGETS, overrides=TINY)
         assert {rule for rule in jobs if rule not in TARGETS} == expected, module
         assert "asi_run" not in jobs
 

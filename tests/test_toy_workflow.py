@@ -2,11 +2,10 @@
 
 import copy
 import hashlib
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, planned_jobs, run_snakemake
+from conftest import REPO, copy_workflow, planned_after_edit, planned_jobs, run_snakemake
 
 TOY_TARGETS = ["fig1_depth", "fig2_spectral_bias", "fig3_init_spectrum", "fig5_highbw_1d", "fig7_decay_rates"]
 
@@ -72,15 +71,7 @@ def test_nothing_to_do_when_nothing_changed(built):
 
 
 def test_editing_the_spectrum_module_reruns_analysis_and_plots_only(built):
-    spectra_module = Path(built) / "src/initgen/spectra.py"
-    # An edit, not a bare mtime touch: Snakemake 9 skips inputs whose mtime changed but whose content did not
-    # (which is also what keeps a `dvc pull` from rerunning everything).
-    original = spectra_module.read_text()
-    spectra_module.write_text(original + "\n# edited\n")
-    try:
-        jobs = planned_jobs(built, *TOY_TARGETS, overrides=tiny_toy_config())
-    finally:
-        spectra_module.write_text(original)  # same content again: nothing to rerun for the next test
+    jobs = planned_after_edit(built, "spectra.py", *TOY_TARGETS, overrides=tiny_toy_config())
     assert jobs == {"toy_analyze": 5, "toy_plot": 5, **{target: 1 for target in TOY_TARGETS}}
 
 

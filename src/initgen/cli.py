@@ -51,7 +51,7 @@ FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
         "deep-plot": ("initgen.plots.deep:cli_plot", "training curves, Fig 6 or the corruption-sweep figure"),
     },
     "curvature (Exp 5, A.4)": {
-        "flat-minima-train": ("initgen.experiments.flat_minima:cli_train",
+        "flat-minima-train": ("initgen.experiments.flat_minima_train:cli_train",
                               "train one Exp 5 variant (1-D, low or high bandwidth init) to a minimum"),
         "flat-minima-hessian": ("initgen.experiments.flat_minima:cli_hessian",
                                 "Hessian trace, top eigenvalue, density and slice at the Exp 5 minima"),

@@ -30,66 +30,10 @@ import numpy as np
 import torch
 from scipy.linalg import eigh_tridiagonal
 
+# DEFAULTS and resolve_settings stay importable from here (the engine's settings API); they live in the leaf
+from initgen.curvature_settings import DEFAULTS, TRACE_METHODS, resolve_settings  # noqa: F401
 from initgen.errors import ConfigError
 from initgen.progress import progress as progress_lines
-
-# The config block `hessian:` (workflow/schemas/config.schema.yaml); missing keys take these values.
-DEFAULTS = {
-    "backend": "initgen",  # initgen | pyhessian (cross-check, src/initgen/curvature_pyhessian.py)
-    "top_k": 1,  # eigenvalues wanted at each end of the spectrum
-    "eig_rtol": 1e-4,  # Lanczos stops when every wanted Ritz value's residual bound <= eig_rtol * |value|
-    "max_lanczos_steps": 200,  # ... or after this many steps (one Hessian-vector product each)
-    "trace_method": "hutch++",  # hutch++ | hutchinson
-    "trace_rtol": 0.01,  # stop adding probes when stderr <= trace_rtol * |trace| ...
-    "trace_min_probes": 10,  # ... but never before this many (the stderr itself must be trustworthy)
-    "trace_max_probes": 200,  # ... and never after this many
-    "density_probes": 4,  # SLQ: independent Rademacher start vectors (0: no density)
-    "density_steps": 60,  # SLQ: Lanczos steps per probe
-    "density_grid_points": 256,  # points of the smoothed density curve
-    "density_kernel_width": 0.01,  # Gaussian smoothing width as a fraction of the spectrum's range
-    "float64": True,  # compute in float64 (accuracy) instead of the model's dtype
-    "batch_size": 1024,  # samples per batch when the caller builds batches with make_batches
-    "hvp_batch": 1,  # probe vectors per batched double-backward (vmap); 1: one at a time
-    "keep_graphs": True,  # keep each batch's gradient graph between products (memory for speed)
-    "seed": 0,  # seeds every random probe: same settings, same numbers
-}
-TRACE_METHODS = ("hutch++", "hutchinson")
-
-
-def resolve_settings(settings: dict | None) -> dict:
-    """DEFAULTS overridden by `settings`; a bad or unknown key raises ConfigError naming hessian.<key>."""
-    settings = dict(settings or {})
-    unknown = sorted(set(settings) - set(DEFAULTS))
-    if unknown:
-        raise ConfigError(f"unknown config key(s) {', '.join('hessian.' + k for k in unknown)}")
-    out = DEFAULTS | settings
-    if out["backend"] not in ("initgen", "pyhessian"):
-        raise ConfigError(
-            f"config key hessian.backend: {out['backend']!r} is not one of ['initgen', 'pyhessian']"
-        )
-    if out["trace_method"] not in TRACE_METHODS:
-        raise ConfigError(
-            f"config key hessian.trace_method: {out['trace_method']!r} is not one of {list(TRACE_METHODS)}"
-        )
-    for key in (
-        "top_k",
-        "max_lanczos_steps",
-        "trace_min_probes",
-        "trace_max_probes",
-        "density_grid_points",
-        "density_steps",
-        "batch_size",
-        "hvp_batch",
-    ):
-        if not isinstance(out[key], int) or out[key] < 1:
-            raise ConfigError(f"config key hessian.{key}: must be an integer >= 1, got {out[key]!r}")
-    for key in ("density_probes", "seed"):
-        if not isinstance(out[key], int) or out[key] < 0:
-            raise ConfigError(f"config key hessian.{key}: must be an integer >= 0, got {out[key]!r}")
-    for key in ("eig_rtol", "trace_rtol", "density_kernel_width"):
-        if not isinstance(out[key], int | float) or out[key] <= 0:
-            raise ConfigError(f"config key hessian.{key}: must be a number > 0, got {out[key]!r}")
-    return out
 
 
 def make_batches(inputs: torch.Tensor, targets: torch.Tensor, batch_size: int) -> list[tuple]:
@@ -308,6 +252,7 @@ class Extremes:
     converged: bool
     basis: torch.Tensor  # [m, n] the Krylov basis (reused by the trace)
     alphas: np.ndarray  # its T's diagonal: sum(alphas) = trace of H on the Krylov space
+    top_vectors: torch.Tensor | None = None  # [k, n] unit Ritz vectors of `top`, in its order (on request)
 
     @property
     def spectral_norm(self) -> tuple[float, float]:
@@ -325,12 +270,17 @@ def _ends(result: Lanczos, k: int):
 
 
 def extreme_eigenvalues(
-    op: HessianOperator, k: int = 1, rtol: float = 1e-4, max_steps: int = 200, seed: int = 0
+    op: HessianOperator,
+    k: int = 1,
+    rtol: float = 1e-4,
+    max_steps: int = 200,
+    seed: int = 0,
+    vectors: bool = False,
 ) -> Extremes:
     """The k largest and k smallest eigenvalues by Lanczos, stopped once each residual bound <= rtol |value|.
 
     One Lanczos run finds both ends. A run from one start vector sees one copy of a repeated eigenvalue, as
-    any single-vector Krylov method does.
+    any single-vector Krylov method does. vectors: also the unit Ritz vectors of the k largest (top_vectors).
     """
     generator = _generator(seed, op.device)
     start = torch.randn(1, op.n, dtype=op.dtype, device=op.device, generator=generator)
@@ -354,6 +304,12 @@ def extreme_eigenvalues(
     )
     top, top_b, bottom, bottom_b = _ends(result, k)
     steps = result.alphas.shape[1]
+    top_vectors = None
+    if vectors:  # Ritz vector = basis^T s, s the eigenvector of T (columns of ritz, ascending values)
+        _, ritz = result.ritz(0)
+        coefficients = torch.as_tensor(ritz[:, ::-1][:, : len(top)].T.copy(), dtype=op.dtype, device=op.device)
+        top_vectors = coefficients @ result.basis[0]
+        top_vectors = top_vectors / top_vectors.norm(dim=1, keepdim=True)
     return Extremes(
         top.tolist(),
         top_b.tolist(),
@@ -363,6 +319,7 @@ def extreme_eigenvalues(
         bool(converged(result)) or steps == op.n,
         result.basis[0],
         result.alphas[0],
+        top_vectors,
     )
 
 
@@ -485,26 +442,15 @@ def density(
 
 
 # --------------------------------------------------------------------------------------------------- one call
-def hessian_metrics(
+def hessian_operator(
     model: torch.nn.Module,
     loss_fn: Callable,
     batches: Iterable,
-    settings: dict | None = None,
+    settings: dict,
     device: str | torch.device | None = None,
-) -> dict:
-    """Every curvature number for one model at one point, as a JSON-able dict (settings: config `hessian:`).
-
-    Keys: n_params, n_samples, loss, grad_norm, top_eigenvalues (descending) / bottom_eigenvalues (ascending)
-    with *_bound, spectral_norm(_bound), lanczos_steps, eig_converged, trace, trace_stderr, trace_*,
-    expected_eigenvalue(_stderr), density {grid, values, values_stderr, nodes, weights, kernel_width},
-    hessian_vector_products, backend, dtype. Absent results (pyhessian has no bottom end) are None.
-    """
-    settings = resolve_settings(settings)
-    if settings["backend"] == "pyhessian":
-        from initgen.curvature_pyhessian import pyhessian_metrics
-
-        return pyhessian_metrics(model, loss_fn, batches, settings, device=device)
-    op = HessianOperator(
+) -> HessianOperator:
+    """The operator the resolved `hessian:` settings ask for (float64, keep_graphs, hvp_batch)."""
+    return HessianOperator(
         model,
         loss_fn,
         batches,
@@ -513,9 +459,45 @@ def hessian_metrics(
         keep_graphs=settings["keep_graphs"],
         hvp_batch=settings["hvp_batch"],
     )
-    ends = extreme_eigenvalues(
-        op, settings["top_k"], settings["eig_rtol"], settings["max_lanczos_steps"], settings["seed"]
+
+
+def configured_extremes(op: HessianOperator, settings: dict, vectors: bool = False) -> Extremes:
+    """extreme_eigenvalues with the resolved `hessian:` settings (top_k, eig_rtol, max_lanczos_steps, seed)."""
+    return extreme_eigenvalues(
+        op, settings["top_k"], settings["eig_rtol"], settings["max_lanczos_steps"], settings["seed"], vectors
     )
+
+
+def hessian_metrics(
+    model: torch.nn.Module,
+    loss_fn: Callable,
+    batches: Iterable,
+    settings: dict | None = None,
+    device: str | torch.device | None = None,
+    ritz_vectors: bool = False,
+) -> dict:
+    """Every curvature number for one model at one point, as a JSON-able dict (settings: config `hessian:`).
+
+    Keys: n_params, n_samples, loss, grad_norm, top_eigenvalues (descending) / bottom_eigenvalues (ascending)
+    with *_bound, spectral_norm(_bound), lanczos_steps, eig_converged, trace, trace_stderr, trace_*,
+    expected_eigenvalue(_stderr), density {grid, values, values_stderr, nodes, weights, kernel_width},
+    hessian_vector_products, backend, dtype. Absent results (pyhessian has no bottom end) are None.
+
+    ritz_vectors: also "top_ritz_values" (list) and "top_ritz_vectors" ([top_k, n] tensor of unit vectors,
+    not JSON: pop them before writing) of our Lanczos: the very run behind top_eigenvalues, or with
+    backend pyhessian one run of it on the same settings.
+    """
+    settings = resolve_settings(settings)  # once; the PyHessian adapter takes them resolved
+    if settings["backend"] == "pyhessian":
+        from initgen.curvature_pyhessian import pyhessian_metrics
+
+        out = pyhessian_metrics(model, loss_fn, batches, settings, device=device)
+        if ritz_vectors:
+            ends = configured_extremes(hessian_operator(model, loss_fn, batches, settings, device), settings, True)
+            out |= {"top_ritz_values": _plain(ends.top), "top_ritz_vectors": ends.top_vectors}
+        return out
+    op = hessian_operator(model, loss_fn, batches, settings, device)
+    ends = configured_extremes(op, settings, ritz_vectors)
     tr = trace(
         op,
         settings["trace_method"],
@@ -573,7 +555,10 @@ def hessian_metrics(
             },
         }
     out["hessian_vector_products"] = op.n_products
-    return _plain(out)
+    out = _plain(out)
+    if ritz_vectors:
+        out |= {"top_ritz_values": list(out["top_eigenvalues"]), "top_ritz_vectors": ends.top_vectors}
+    return out
 
 
 def run_record(curvature: dict) -> dict:

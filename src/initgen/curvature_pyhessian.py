@@ -55,12 +55,12 @@ def pyhessian_metrics(
     settings: dict,
     device: str | torch.device | None = None,
 ) -> dict:
-    """Same keys as curvature.hessian_metrics; the results PyHessian cannot give are None."""
+    """Same keys as curvature.hessian_metrics; the results PyHessian cannot give are None.
+
+    settings: already resolved (curvature_settings.resolve_settings; hessian_metrics resolves them once).
+    """
     from pyhessian import hessian as PyHessian
 
-    from initgen.curvature import resolve_settings
-
-    settings = resolve_settings(settings)
     check_supported(settings)
     first = next(iter(model.parameters()))
     device = torch.device(device) if device is not None else first.device

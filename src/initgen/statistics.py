@@ -15,14 +15,32 @@ POWER = 0.8  # our choice: the usual 80% power for "seeds that would decide"
 MAX_SEEDS = 10_000  # beyond this we say "more than 10,000" rather than search on
 
 
+def finite_pairs(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (x_i, y_i) where both values are finite (None counts as not finite), as two float arrays."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != y.shape:
+        raise ValueError(f"paired values of different lengths: {x.shape} and {y.shape}")
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
 def spearman(x, y) -> float:
     """Spearman's rho over the pairs where both values are finite; NaN with fewer than 3 or a constant side."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
+    x, y = finite_pairs(x, y)
     if x.size < 3 or np.all(x == x[0]) or np.all(y == y[0]):
         return float("nan")
     return float(stats.spearmanr(x, y).statistic)
+
+
+def spearman_test(x, y) -> dict:
+    """spearman (same NaN policy) with its two-sided p-value and n, the number of finite pairs it used:
+    {"rho", "p_value", "n"}; rho and p_value are None with fewer than 3 pairs, NaN with a constant side."""
+    fx, fy = finite_pairs(x, y)
+    if fx.size < 3:
+        return {"rho": None, "p_value": None, "n": int(fx.size)}
+    rho = spearman(fx, fy)
+    p_value = float(stats.spearmanr(fx, fy).pvalue) if math.isfinite(rho) else float("nan")
+    return {"rho": rho, "p_value": p_value, "n": int(fx.size)}
 
 
 def fisher_interval(rho: float, n: int, alpha: float) -> tuple[float, float]:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+# interval and mean_pm_std live in initgen.formatting; still importable from here (plots/toy.py imports them)
+from initgen.formatting import interval, mean_pm_std  # noqa: F401
 from initgen.quantities import human_name
 from initgen.results import INTERVAL_NAMES, write_text
 
@@ -26,30 +28,6 @@ def write_table(frame: pd.DataFrame, stem: str | Path, caption: str = "") -> lis
     latex = frame.to_latex(index=False, escape=True, caption=caption or None, label=f"tab:{stem.name}")
     write_text(paths[2], latex)
     return paths
-
-
-def mean_pm_std(stats: dict, digits: int = 3) -> str:
-    """'mean ± std' from a results.summarize() dict ('n/a' when missing, mean alone when n = 1)."""
-    if not stats or stats.get("mean") is None:
-        return "n/a"
-    if stats.get("std") is None:
-        return f"{stats['mean']:.{digits}g}"
-    return f"{stats['mean']:.{digits}g} ± {stats['std']:.{digits}g}"
-
-
-def interval(stats: dict, digits: int = 3, with_estimate: bool = False) -> str:
-    """'[low, high]' 95% interval from a results.summarize() dict; with_estimate: 'estimate [low, high]'.
-
-    The estimate is the interval's centre: the geometric mean for a log-t interval, the mean otherwise
-    (interval_caption says which).
-    """
-    if not stats or stats.get("mean") is None:
-        return "n/a"
-    estimate = stats.get("estimate", stats["mean"])
-    head = f"{estimate:.{digits}g} " if with_estimate else ""
-    if stats.get("ci_low") is None:
-        return f"{estimate:.{digits}g} (n = {stats.get('n', 1)})" if with_estimate else "n/a"
-    return f"{head}[{stats['ci_low']:.{digits}g}, {stats['ci_high']:.{digits}g}]"
 
 
 def interval_caption(columns: dict[str, dict]) -> str:

@@ -20,7 +20,7 @@ validate_config(config, CONFIG_SCHEMA)
 # activating the venv. With `--sdm conda` each rule's `conda: ENV` environment provides it instead.
 ENV = "../envs/initgen.yaml"
 if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
-    shell.prefix(f"export PATH={shlex.quote(os.path.dirname(sys.executable))}:\"$PATH\"; ")
+    shell.prefix(f'export PATH={shlex.quote(os.path.dirname(sys.executable))}:"$PATH"; ')
 
 # Every rule appends the files its target rules produce; `rule all` builds them all.
 ALL_TARGETS = []
@@ -40,7 +40,7 @@ def code(*modules):
         path = LIBRARY / f"{module}.py"
         if not path.exists():
             raise ValueError(f"code(): no library module {path}")
-        names.append("initgen." + module.replace("/", "."))
+        names.append(".".join(("initgen", *Path(module).parts)))
     return [str(f) for f in import_closure(LIBRARY, *names)]
 
 

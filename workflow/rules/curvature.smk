@@ -5,7 +5,7 @@
 FLAT = config.get("flat_minima")
 DEEP_HESSIAN = config.get("deep_hessian")
 FLAT_TRAIN_CODE = code(
-    "models/mlp", "init", "signals", "train/batched", "experiments/toy_train", "experiments/flat_minima"
+    "models/mlp", "init", "signals", "train/batched", "experiments/toy_train", "experiments/flat_minima_train"
 )
 FLAT_HESSIAN_CODE = code("curvature", "models/mlp", "signals", "experiments/flat_minima")
 FLAT_ANALYSIS_CODE = code("tables", "experiments/flat_minima")

@@ -22,16 +22,11 @@ DATA_MODULES = {  # each dataset's parsing modules, besides the registry and arc
 }
 # The prepared splits of each dataset: a rule that trains on a dataset lists DATA_PREPARED[name] as input.
 DATA_PREPARED = {
-    name: [f"{DATA_ROOT}/prepared/{name}/{split}.pt" for split in ("train", "test")]
-    for name in DATA_MODULES
+    name: [f"{DATA_ROOT}/prepared/{name}/{split}.pt" for split in ("train", "test")] for name in DATA_MODULES
 }
 DATA_PREPARE_INPUTS = {
     name: {"code": code("data/registry", "data/archives", *modules)}
-    | (
-        {"archive": f"{DATA_ROOT}/raw/{DATA_ARCHIVES[name]}"}
-        if name in DATA_ARCHIVES
-        else {}
-    )
+    | ({"archive": f"{DATA_ROOT}/raw/{DATA_ARCHIVES[name]}"} if name in DATA_ARCHIVES else {})
     for name, modules in DATA_MODULES.items()
 }
 

@@ -86,9 +86,11 @@ rule deep_input_gradients:
         **DEEP_WILDCARDS,
     input:
         data=lambda w: DATA_PREPARED[w.dataset],
-        pretrained=lambda w: []
-        if w.init == "random"
-        else expand(f"checkpoints/{w.dataset}/{w.model}/{w.init}/seed{{seed}}/pretrained.pt", seed=DEEP_SEEDS),
+        pretrained=lambda w: (
+            []
+            if w.init == "random"
+            else expand(f"checkpoints/{w.dataset}/{w.model}/{w.init}/seed{{seed}}/pretrained.pt", seed=DEEP_SEEDS)
+        ),
         code=DEEP_GRADIENT_CODE,
     output:
         "results/deep/{dataset}/{model}/{init}/input_gradients.npz",
@@ -101,7 +103,10 @@ rule deep_input_gradients:
                 "data_root": config["data"]["root"],
                 "data_options": config["data"].get(w.dataset, {}),
             }
-            | DEEP.get("input_gradients", {"images": 256, "batch_size": 128, "sample_values": 20000, "calibration_images": 1024})
+            | DEEP.get(
+                "input_gradients",
+                {"images": 256, "batch_size": 128, "sample_values": 20000, "calibration_images": 1024},
+            )
         ),
         seeds=as_arg(DEEP_SEEDS),
         device=config["device"],
@@ -174,7 +179,9 @@ for _dataset, _models in DEEP["datasets"].items():
 
 # ------------------------------------------------------------------------------------------------- Fig 6
 FIG6_GRADIENTS = [
-    f"results/deep/{d}/{m}/{i}/input_gradients.npz" for d, models in DEEP["datasets"].items() for m in models
+    f"results/deep/{d}/{m}/{i}/input_gradients.npz"
+    for d, models in DEEP["datasets"].items()
+    for m in models
     for i in DEEP_INITS
 ]
 FIG6_OUTPUTS = ["results/fig6_input_gradients/metrics.json"] + [

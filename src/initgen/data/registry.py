@@ -24,6 +24,7 @@ import torch
 from initgen.data import archives, cifar, digits, imagenet, tinyimagenet
 from initgen.errors import UserFacingError
 from initgen.results import atomic_path
+from initgen.runtime import resolve_device
 
 SPLITS = ("train", "test")
 
@@ -235,13 +236,6 @@ def _write_splits(folder: Path, splits: dict) -> Path:
             path.unlink(missing_ok=True)
         raise
     return folder
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """'auto' -> cuda when available, else cpu; anything else as given."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def load_split(name: str, split: str, data_root: str | Path = "data", device: str | torch.device = "cpu"):

@@ -33,10 +33,12 @@ from initgen import protocol
 from initgen.checkpoint import load_checkpoint, restore, save_checkpoint
 from initgen.data.registry import dataset_info, load_split
 from initgen.errors import ConfigError, UserFacingError
+from initgen.formatting import percent, percent_interval
 from initgen.input_gradients import bandwidth, calibrate_batch_norm, input_gradients, per_image_bandwidth
 from initgen.models.zoo import build_model, display_name
 from initgen.quantities import kind_of
 from initgen.results import load_npz, read_json, save_npz, summarize, write_json, write_text
+from initgen.runtime import add_runtime_arguments, setup
 from initgen.tables import write_table
 from initgen.train.classifier import train_classifier
 
@@ -93,14 +95,6 @@ def initial_model(job: dict, info: dict) -> torch.nn.Module:
     """The seeded random initialization a run starts from (built on the CPU: same weights on every device)."""
     torch.manual_seed(job["seed"])
     return build_model(job["model"], info["num_classes"], info["channels"], info["image_size"])
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("config key device is 'cuda' but no CUDA device is visible; use 'cpu' or 'auto'")
-    return torch.device(device)
 
 
 def _data(job: dict, device: torch.device):
@@ -269,21 +263,6 @@ def run_input_gradients(
 
 
 # ------------------------------------------------------------------------------------------------ tables
-def percent(stats: dict) -> str:
-    """'mean ± std' in percent from a summarize() dict of fractions."""
-    if not stats or stats.get("mean") is None:
-        return "n/a"
-    if stats.get("std") is None:
-        return f"{100 * stats['mean']:.2f}"
-    return f"{100 * stats['mean']:.2f} ± {100 * stats['std']:.2f}"
-
-
-def percent_interval(stats: dict) -> str:
-    if not stats or stats.get("ci_low") is None:
-        return "n/a"
-    return f"[{100 * stats['ci_low']:+.2f}, {100 * stats['ci_high']:+.2f}]"
-
-
 def collect_runs(train_jsons: list[str], pretrain_jsons: list[str]) -> list[dict]:
     """One record per trained run, with its pre-training summary (pretrain_*) merged in."""
     pretrain = {}
@@ -354,7 +333,7 @@ def build_table(dataset: str, models: list[str], runs: list[dict], out_dir) -> d
         row["Test acc difference, high - random"] = (
             "n/a" if diff["test_acc"]["mean"] is None else f"{100 * diff['test_acc']['mean']:+.2f} pp"
         )
-        row["95% interval (pp)"] = percent_interval(diff["test_acc"])
+        row["95% interval (pp)"] = percent_interval(diff["test_acc"], signed=True)
         rows.append(row)
     metrics = {"artifact": name, "dataset": dataset, "runs": runs, "summary": summary,
                "protocol": protocol.counts(runs, ["model", "init"])}
@@ -476,7 +455,7 @@ def corruption_metrics(
             {
                 "Pre-training": "none (random init)" if fraction is None else f"p = {fraction:g} shuffled",
                 "Test acc (%)": percent(summary[init]["test_acc"]),
-                "95% interval (%)": _interval_percent(summary[init]["test_acc"]),
+                "95% interval (%)": percent_interval(summary[init]["test_acc"]),
                 "Gap train - test (pp)": percent(summary[init]["gap"]),
                 "Bandwidth (mean abs. gradient)": _sci(summary[init]["bandwidth"]),
                 "Pre-training epochs": _sci(summary[init]["pretrain_epochs"]),
@@ -509,27 +488,14 @@ def corruption_metrics(
     return metrics
 
 
-def _interval_percent(stats: dict) -> str:
-    if not stats or stats.get("ci_low") is None:
-        return "n/a"
-    return f"[{100 * stats['ci_low']:.2f}, {100 * stats['ci_high']:.2f}]"
-
-
 # ------------------------------------------------------------------------------------------------ CLI
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto (config key device)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_runtime_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _setup(args) -> torch.device:
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    if device.type == "cpu":
-        # Bitwise reproducible (and resumable) on the CPU; CUDA runs trade that for cudnn autotuning.
-        torch.use_deterministic_algorithms(True)
-    return device
+    return setup(args.device, args.threads)
 
 
 def _job(text: str) -> dict:

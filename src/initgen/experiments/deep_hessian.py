@@ -25,10 +25,12 @@ from initgen.curvature import hessian_metrics, make_batches, resolve_settings, r
 from initgen.data.loader import InMemoryBatches
 from initgen.data.registry import dataset_info, load_split
 from initgen.errors import UserFacingError
-from initgen.experiments.deep import INITS, initial_model, percent, resolve_device
+from initgen.experiments.deep import INITS, initial_model
+from initgen.formatting import mean_pm_std, percent
 from initgen.models.zoo import display_name
 from initgen.results import read_json, summarize_runs, write_json
-from initgen.tables import mean_pm_std, write_table
+from initgen.runtime import add_runtime_arguments, setup
+from initgen.tables import write_table
 
 ARTIFACT = "table4_deep_hessian"
 SUBSET_SEED = 4_000  # the train subset is the same for every model, init and seed of a dataset
@@ -126,16 +128,14 @@ def cli_hessian(argv: list[str]) -> int:
     parser.add_argument("--checkpoint", required=True, help="checkpoints/<d>/<m>/<i>/seed<k>/final.pt")
     parser.add_argument("--train-json", required=True, help="results/deep/<d>/<m>/<i>/seed<k>/train.json")
     parser.add_argument("--hessian", required=True, help="JSON: the `hessian:` settings")
-    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto (config key device)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_runtime_arguments(parser)
     parser.add_argument("--out", required=True, help="per-run JSON to write")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    device = setup(args.device, args.threads)
     if not Path(args.checkpoint).exists():
         raise UserFacingError(f"checkpoint {args.checkpoint} not found: build it with `snakemake {args.checkpoint}`")
     settings = resolve_settings(json.loads(args.hessian))
-    record = run_hessian(json.loads(args.job), args.checkpoint, args.train_json, settings, resolve_device(args.device))
+    record = run_hessian(json.loads(args.job), args.checkpoint, args.train_json, settings, device)
     write_json(args.out, record)
     return 0
 

@@ -7,7 +7,8 @@ high-frequency sine, Gaussian Xavier), are trained until their training MSE fall
 minimum: the Hessian of the training MSE (curvature.hessian_metrics: trace, top eigenvalue, density), the test
 MSE on the dense grid, and a 1-D slice of the loss along the top eigenvector (beyond the paper).
 
-Steps, each one CLI command (workflow/rules/curvature.smk):
+Steps, each one CLI command (workflow/rules/curvature.smk); training lives in experiments/flat_minima_train.py,
+so a training job's code (its import closure) holds no curvature code:
     flat-minima-train    one variant, every draw x seed as one batched model  -> train/<variant>.npz
     flat-minima-hessian  Hessian, slice and test error of each trained net   -> hessian/<variant>.json
     flat-minima-analyze  results/table2_flat_minima/: metrics.json, table (CSV, Markdown, LaTeX)
@@ -23,114 +24,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
 from initgen import protocol
-from initgen.curvature import (
-    HessianOperator,
-    hessian_metrics,
-    lanczos,
-    make_batches,
-    resolve_settings,
-    run_record,
-)
-from initgen.errors import ConfigError
-from initgen.experiments.toy_train import DEFAULT_DEPTH, run_train_cli
-from initgen.init import initialize
-from initgen.models.mlp import BatchedMLP, activation_scale
+from initgen.curvature import hessian_metrics, make_batches, resolve_settings, run_record
+from initgen.formatting import mean_pm_std, rho
+from initgen.models.mlp import BatchedMLP
 from initgen.results import load_npz, read_json, summarize, summarize_runs, write_json
-from initgen.signals import evaluate_signal, grid, sample_points
-from initgen.tables import mean_pm_std, write_table
-from initgen.train.batched import train_batched
+from initgen.runtime import add_runtime_arguments, setup
+from initgen.statistics import spearman_test
+from initgen.tables import write_table
 
 ARTIFACT = "table2_flat_minima"
 RUN_METRICS = ["trace", "top_eigenvalue", "expected_eigenvalue", "test_mse", "train_mse", "steps_taken"]
-DRAW_SEED_OFFSET = 5_000  # keeps the signal draws' stream apart from the network seeds
 
 
-# ------------------------------------------------------------------------------------------------ signals
-def draw_signal(draw: int, spec: dict) -> dict:
-    """The draw-th signal: a1, a2 ~ U(amplitudes), f1, f2 ~ U(frequencies) (cycles per unit), seeded."""
-    rng = np.random.default_rng([DRAW_SEED_OFFSET + int(spec["draw_seed"]), int(draw)])
-    a1, a2 = rng.uniform(*spec["amplitudes"], size=2)
-    f1, f2 = rng.uniform(*spec["frequencies"], size=2)
-    return {"freqs": [float(f1), float(f2)], "amps": [float(a1), float(a2)]}
-
-
-def check_spec(spec: dict) -> None:
-    for key in ("amplitudes", "frequencies"):
-        low, high = spec[key]
-        if not low <= high:
-            raise ConfigError(f"config key flat_minima.{key}: need [low, high] with low <= high, got {spec[key]}")
-
-
-# ----------------------------------------------------------------------------------------------- training
-def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
-    """Train every (draw, seed) network of one variant as one BatchedMLP; return arrays for save_npz.
-
-    job = {variant: {bandwidth, model, init, train}, draws, draw_seed, amplitudes, frequencies, train_x,
-    test_points}. Network m is draw m // len(seeds), seed seeds[m % len(seeds)]: the same seed starts from the
-    same weights for every draw.
-    """
-    check_spec(job)
-    variant = job["variant"]
-    model_spec, init_spec, train_spec = variant["model"], variant["init"], variant["train"]
-    depth = model_spec.get("depth", DEFAULT_DEPTH)
-    scale = activation_scale(model_spec["activation"], model_spec.get("sigma", 0.1), model_spec.get("omega", 10.0))
-    signals = [draw_signal(d, job) for d in range(job["draws"])]
-    draw_of = np.repeat(np.arange(job["draws"]), len(seeds))
-    seed_of = np.tile(np.asarray(seeds), job["draws"])
-    x_train = sample_points(job["train_x"], key="flat_minima.train_x")
-    y_train = np.stack([evaluate_signal(signals[d], x_train) for d in draw_of])  # [M, N]
-    dense = grid(job["test_points"])
-    y_dense = np.stack([evaluate_signal(signals[d], dense) for d in draw_of])
-
-    # each seed's start is drawn (and pre-trained) once, then copied for every draw
-    start, info = initialize(model_spec, init_spec, list(seeds), depth, [scale] * len(seeds), device)
-    copies = torch.as_tensor(np.tile(np.arange(len(seeds)), job["draws"]), device=start.scales.device)
-    model = BatchedMLP(
-        start.activation,
-        [w.detach()[copies].clone() for w in start.weights],
-        [b.detach()[copies].clone() for b in start.biases],
-        start.scales.reshape(-1)[copies],
-    )
-    pretrain_loss = np.asarray(info.get("pretrain_final_loss", [np.nan] * len(seeds)), dtype=float)
-    x_t = torch.as_tensor(x_train, dtype=torch.float32, device=device)[:, None]
-    y_t = torch.as_tensor(y_train, dtype=torch.float32, device=device)[..., None]
-    log = train_batched(
-        model,
-        x_t,
-        y_t,
-        loss="mse",
-        optimizer=train_spec["optimizer"],
-        lr=train_spec["lr"],
-        steps=train_spec["steps"],
-        stop_loss=train_spec.get("stop_mse"),
-        progress=f"train {model_spec['activation']}/{variant['bandwidth']}",
-    )
-    with torch.no_grad():
-        prediction = model(torch.as_tensor(dense, dtype=torch.float32, device=device)[:, None])[..., 0]
-    arrays = {
-        "x_train": x_train,
-        "y_train": y_train,
-        "grid": dense,
-        "target_grid": y_dense,
-        "prediction_grid": prediction.cpu().numpy(),
-        "draws": draw_of,
-        "seeds": seed_of,
-        "signals": np.asarray([s["amps"] + s["freqs"] for s in signals])[draw_of],  # [M, 4]: a1 a2 f1 f2
-        "losses": log.losses,  # [steps + 1, M]
-        "steps_taken": log.steps_taken,
-        "scales": model.scales.reshape(-1).cpu().numpy(),
-        "pretrain_final_loss": pretrain_loss[copies.cpu().numpy()],
-        "job": np.asarray(json.dumps(job, sort_keys=True)),
-    }
-    for i, (w, b) in enumerate(zip(model.weights, model.biases, strict=True)):
-        arrays[f"weight_{i}"] = w.detach().cpu().numpy()
-        arrays[f"bias_{i}"] = b.detach().cpu().numpy()
-    return arrays
-
-
+# ------------------------------------------------------------------------------------------ trained networks
 def load_networks(data: dict) -> list:
     """The trained networks of a train/<variant>.npz as separate MLPs (float32, as trained)."""
     job = json.loads(str(data["job"]))
@@ -147,23 +55,6 @@ def load_networks(data: dict) -> list:
 # ------------------------------------------------------------------------------------- curvature at a minimum
 def mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return ((outputs - targets) ** 2).mean()
-
-
-def top_eigenvector(op: HessianOperator, settings: dict) -> tuple[float, torch.Tensor]:
-    """The largest eigenvalue of H and its unit Ritz vector, by Lanczos (same start and stopping rule as
-    curvature.extreme_eigenvalues, which does not return vectors)."""
-    generator = torch.Generator(device=op.device).manual_seed(settings["seed"])
-    start = torch.randn(1, op.n, dtype=op.dtype, device=op.device, generator=generator)
-
-    def converged(partial) -> bool:
-        values, vectors = partial.ritz(0)
-        bound = abs(partial.betas[0, -1] * vectors[-1, -1])
-        return partial.alphas.shape[1] >= 3 and bound <= settings["eig_rtol"] * abs(values[-1])
-
-    result = lanczos(op, start, settings["max_lanczos_steps"], keep_basis=True, stop=converged, generator=generator)
-    values, vectors = result.ritz(0)
-    vector = torch.as_tensor(vectors[:, -1], dtype=op.dtype, device=op.device) @ result.basis[0]
-    return float(values[-1]), vector / vector.norm()
 
 
 def loss_slice(mlp, direction: torch.Tensor, t: np.ndarray, x, y, x_test, y_test) -> tuple[np.ndarray, np.ndarray]:
@@ -210,9 +101,10 @@ def minimum_metrics(data: dict, settings: dict, slice_spec: dict, stop_mse: floa
             records.append(record | empty | {"diverged": True})
             continue
         batches = make_batches(x, y, settings["batch_size"])
-        curvature = hessian_metrics(mlp, mse, batches, settings)
-        op = HessianOperator(mlp, mse, batches, float64=True, keep_graphs=True)
-        slice_eigenvalue, direction = top_eigenvector(op, settings)
+        # the slice runs along the Ritz vector of the top eigenvalue, from the engine's own Lanczos run
+        curvature = hessian_metrics(mlp, mse, batches, settings, ritz_vectors=True)
+        slice_eigenvalue = curvature.pop("top_ritz_values")[0]
+        direction = curvature.pop("top_ritz_vectors")[0].to(torch.float64)
         slice_train, slice_test = loss_slice(mlp, direction, t, x, y, x_test, y_test)
         fd_train, fd_test = loss_slice(mlp, direction, np.asarray([-h, 0.0, h]), x, y, x_test, y_test)
         record |= {
@@ -235,16 +127,6 @@ def minimum_metrics(data: dict, settings: dict, slice_spec: dict, stop_mse: floa
 
 
 # ---------------------------------------------------------------------------------------------- analysis
-def spearman(x, y) -> dict:
-    """Rank correlation over the finite pairs, with its n and p-value."""
-    pairs = [(a, b) for a, b in zip(x, y, strict=True) if a is not None and b is not None]
-    pairs = [(a, b) for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
-    if len(pairs) < 3:
-        return {"rho": None, "p_value": None, "n": len(pairs)}
-    result = stats.spearmanr(*zip(*pairs, strict=True))
-    return {"rho": float(result.statistic), "p_value": float(result.pvalue), "n": len(pairs)}
-
-
 def log_ratios(runs: list[dict], activation: str, metric: str) -> list[float]:
     """log(high / low) of a metric for each (draw, seed) that both bandwidths have (paired by signal and seed)."""
     value = {(r["bandwidth"], r["draw"], r["seed"]): r.get(metric) for r in runs if r["activation"] == activation}
@@ -278,8 +160,8 @@ def analyze(runs: list[dict], out_dir) -> dict:
         mine = [r for r in flat_runs if r["activation"] == activation and r["converged"]]  # minima only
         errors = [r.get("test_mse") for r in mine]
         flatness[activation] = {
-            "trace_vs_test_mse": spearman([r.get("trace") for r in mine], errors),
-            "top_eigenvalue_vs_test_mse": spearman([r.get("top_eigenvalue") for r in mine], errors),
+            "trace_vs_test_mse": spearman_test([r.get("trace") for r in mine], errors),
+            "top_eigenvalue_vs_test_mse": spearman_test([r.get("top_eigenvalue") for r in mine], errors),
         }
         contrast[activation] = {
             metric: summarize(log_ratios([r for r in flat_runs if r["converged"]], activation, metric))
@@ -326,35 +208,23 @@ def table_frame(metrics: dict) -> pd.DataFrame:
                 "expected_eigenvalue": mean_pm_std(stats_.get("expected_eigenvalue")),
                 "test_mse": mean_pm_std(stats_.get("test_mse")),
                 "Converged": f"{stats_['converged']}/{stats_['runs']}",
-                "rho(trace, test MSE)": _rho(flat["trace_vs_test_mse"]),
-                "rho(top eig., test MSE)": _rho(flat["top_eigenvalue_vs_test_mse"]),
+                "rho(trace, test MSE)": rho(flat["trace_vs_test_mse"]),
+                "rho(top eig., test MSE)": rho(flat["top_eigenvalue_vs_test_mse"]),
             }
         )
     return pd.DataFrame(rows)
 
 
-def _rho(result: dict) -> str:
-    return "n/a" if result["rho"] is None else f"{result['rho']:+.2f} (n={result['n']})"
-
-
 # --------------------------------------------------------------------------------------------------- CLI
-def cli_train(argv: list[str]) -> int:
-    return run_train_cli(
-        argv, "flat-minima-train", "Train one Exp 5 variant.",
-        "{variant, draws, draw_seed, amplitudes, frequencies, ...}", train_variant,
-    )
-
-
 def cli_hessian(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen flat-minima-hessian", description="Curvature at Exp 5 minima.")
     parser.add_argument("--trained", required=True, help="train/<variant>.npz")
     parser.add_argument("--hessian", required=True, help="JSON: the `hessian:` settings")
     parser.add_argument("--slice", required=True, help="JSON: {t_max, points, fd_step}")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_runtime_arguments(parser, device=False)
     parser.add_argument("--out", required=True, help="hessian/<variant>.json")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    setup("cpu", args.threads)
     data = load_npz(args.trained)
     stop_mse = json.loads(str(data["job"]))["variant"]["train"].get("stop_mse")
     records = minimum_metrics(data, resolve_settings(json.loads(args.hessian)), json.loads(args.slice), stop_mse)

@@ -24,9 +24,9 @@ import torch
 
 from initgen import asi, linear_nets, ntk
 from initgen.errors import ConfigError, UserFacingError
-from initgen.experiments.toy_train import resolve_device
 from initgen.models.mlp import BatchedMLP
 from initgen.results import save_npz
+from initgen.runtime import add_runtime_arguments, resolve_device, setup
 from initgen.train.batched import train_batched
 
 ASI_VARIANTS = ("original", "asi", "doubling", "rnd")
@@ -322,16 +322,15 @@ def _runner(argv: list[str], prog: str, run, parts: dict | None = None, descript
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--spec", required=True, help="the config block (JSON), e.g. related.asi")
     parser.add_argument("--seeds", required=True, help="JSON list of seeds (config key seeds)")
-    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto (config key device)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    add_runtime_arguments(parser, threads_default=1)
     parser.add_argument("--out", required=True, help="npz file to write")
     if parts:
         parser.add_argument("--part", choices=sorted(parts), required=True, help="which part of the experiment to run")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    device = setup(args.device, args.threads)
     spec, seeds = _json_arg(args.spec, "spec"), _json_arg(args.seeds, "seeds")
     function = parts[args.part] if parts else run
-    save_npz(args.out, **function(spec, [int(s) for s in seeds], args.device))
+    save_npz(args.out, **function(spec, [int(s) for s in seeds], device))
     print(f"wrote {args.out}")
     return 0
 

@@ -18,18 +18,11 @@ from initgen.errors import ConfigError
 from initgen.init import initialize
 from initgen.models.mlp import activation_scale
 from initgen.results import save_npz
+from initgen.runtime import add_runtime_arguments, resolve_device, setup  # noqa: F401 (lr_sweep imports resolve_device)
 from initgen.signals import evaluate_signal, grid, sample_points
 from initgen.train.batched import snapshot_schedule, train_batched
 
 DEFAULT_DEPTH = 4  # our choice when a variant gives none: the depth of the SPEC protocol notes
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("config key device is 'cuda' but no CUDA device is visible; use 'cpu' or 'auto'")
-    return device
 
 
 def train_inputs(job: dict, n_models: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,13 +109,10 @@ def run_train_cli(argv: list[str], command: str, description: str, job_fields: s
     parser = argparse.ArgumentParser(prog=f"initgen {command}", description=description)
     parser.add_argument("--job", required=True, help=f"JSON: {job_fields}")
     parser.add_argument("--seeds", required=True, help="JSON list of seeds")
-    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto (config key device)")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_runtime_arguments(parser)
     parser.add_argument("--out", required=True, help="npz file to write: train/<variant>.npz")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    arrays = train(json.loads(args.job), json.loads(args.seeds), resolve_device(args.device))
+    device = setup(args.device, args.threads)
+    arrays = train(json.loads(args.job), json.loads(args.seeds), device)
     save_npz(args.out, **arrays)
     return 0

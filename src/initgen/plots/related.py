@@ -14,8 +14,9 @@ import pandas as pd
 
 from initgen.errors import UserFacingError
 from initgen.figures import band, plt, save_figure
+from initgen.formatting import interval, mean_pm_std
 from initgen.results import load_npz, read_json
-from initgen.tables import interval, interval_caption, mean_pm_std, write_table
+from initgen.tables import interval_caption, write_table
 
 LABELS = {"original": "original", "asi": "ASI", "doubling": "doubling trick", "rnd": "RND (size-matched)"}
 STYLES = {"original": "-", "asi": "--", "doubling": ":", "rnd": "-."}  # ASI and doubling often overlap

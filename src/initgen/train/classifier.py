@@ -132,7 +132,8 @@ def train_classifier(
     stats: {"mean", "std"} per channel for pixels in [0, 1]; `run_config` identifies the run: a checkpoint at
     `checkpoint_path` is resumed only if it was written with the same run_config (otherwise it is ignored and
     overwritten). Result: {"history": per-epoch rows, "epochs", "diverged", "reached_target", "train_acc",
-    "train_loss", "test_acc", "test_loss", "test_top5" (100+ classes)}.
+    "train_loss", "test_acc", "test_loss", "test_top5" (100+ classes), "resumed_from_epoch": the epochs taken
+    from the checkpoint (0 when it started from scratch)}.
     """
     device = torch.device(device)
     settings = settings_with_defaults(settings)
@@ -247,7 +248,8 @@ def train_classifier(
         if status != "running":
             break
     bar.close()
-    return _result(model, history, status, settings, train_eval, test_eval, device)
+    result = _result(model, history, status, settings, train_eval, test_eval, device)
+    return result | {"resumed_from_epoch": start_epoch}
 
 
 def _result(model, history, status, settings, train_eval, test_eval, device) -> dict:

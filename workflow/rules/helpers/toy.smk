@@ -21,7 +21,11 @@ def toy_analysis_spec(artifact):
 
 
 def toy_trained(wildcards):
-    return expand("results/{artifact}/train/{variant}.npz", artifact=wildcards.artifact, variant=TOY[wildcards.artifact]["variants"])
+    return expand(
+        "results/{artifact}/train/{variant}.npz",
+        artifact=wildcards.artifact,
+        variant=TOY[wildcards.artifact]["variants"],
+    )
 
 
 def toy_outputs(artifact):

@@ -1,0 +1,75 @@
+"""One runtime policy (initgen.runtime): one device resolution, threads and determinism set the same way by every
+step, and no step module doing it on its own."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+from pathlib import Path
+
+import pytest
+import torch
+
+from initgen import runtime
+from initgen.errors import ConfigError
+
+LIBRARY = Path(__file__).resolve().parents[1] / "src" / "initgen"
+# calls only initgen.runtime makes: the device choice, the threads and the determinism policy
+RUNTIME_CALLS = {"use_deterministic_algorithms", "set_num_threads"}
+
+
+@pytest.fixture
+def restore_torch_state():
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+
+
+def test_resolve_device_returns_a_torch_device_for_every_spelling():
+    assert runtime.resolve_device("cpu") == torch.device("cpu")
+    assert runtime.resolve_device(torch.device("cpu")) == torch.device("cpu")
+    expected = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    assert runtime.resolve_device("auto") == expected
+    assert runtime.resolve_device(runtime.resolve_device("auto")) == expected  # idempotent
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is visible")
+def test_cuda_without_a_cuda_device_is_a_config_error_naming_the_key():
+    for spelling in ("cuda", "cuda:0"):
+        with pytest.raises(ConfigError, match="config key device"):
+            runtime.resolve_device(spelling)
+
+
+def test_setup_on_the_cpu_sets_threads_and_requires_deterministic_algorithms(restore_torch_state):
+    torch.use_deterministic_algorithms(False)
+    assert runtime.setup("cpu", 1) == torch.device("cpu")
+    assert torch.get_num_threads() == 1
+    assert torch.are_deterministic_algorithms_enabled()
+    assert not torch.is_deterministic_algorithms_warn_only_enabled()
+
+
+def test_runtime_arguments_are_the_steps_shared_ones():
+    parser = argparse.ArgumentParser()
+    runtime.add_runtime_arguments(parser)
+    args = parser.parse_args([])
+    assert (args.device, args.threads) == ("cpu", 0)
+    parser = argparse.ArgumentParser()
+    runtime.add_runtime_arguments(parser, device=False, threads_default=1)
+    args = parser.parse_args(["--threads", "3"])
+    assert not hasattr(args, "device") and args.threads == 3
+
+
+def test_no_library_module_but_runtime_resolves_devices_or_sets_threads_or_determinism():
+    offenders = []
+    for path in sorted(LIBRARY.rglob("*.py")):
+        if path.name == "runtime.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.FunctionDef) and node.name == "resolve_device":
+                offenders.append(f"{path.relative_to(LIBRARY)}: def resolve_device")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in RUNTIME_CALLS:
+                    offenders.append(f"{path.relative_to(LIBRARY)}:{node.lineno}: {node.func.attr}")
+    assert not offenders, offenders
