@@ -16,6 +16,7 @@ TARGETS = ("table4_deep_hessian", "fig9_deep_hessian")
 TINY = {
     "seeds": [0, 1],
     "deep": {
+        "seeds": [0, 1],
         "datasets": {"digits": ["mlp"]},
         "train": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},
         "pretrain": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},

@@ -28,7 +28,8 @@ DEEP_TARGETS = ("table1_digits", "fig6_input_gradients", "corruption_sweep")
 def test_paper_config_plans_every_model_init_and_seed_for_table1_cifar10(workflow_copy):
     result = run_snakemake(workflow_copy, "-n", "table1_cifar10", "--configfile", "config/paper.yaml")
     text = result.stdout + result.stderr
-    seeds = yaml.safe_load((workflow_copy / "config/config.yaml").read_text())["seeds"]
+    config = yaml.safe_load((workflow_copy / "config/config.yaml").read_text())
+    seeds = config["deep"].get("seeds", config["seeds"])
     planned = set()
     for block in re.split(r"\n(?=(?:local)?rule )", text):
         match = re.search(r"wildcards: dataset=cifar10, model=(\w+), init=(\w+), seed=(\d+)", block)
@@ -49,6 +50,7 @@ def test_paper_config_plans_every_model_init_and_seed_for_table1_cifar10(workflo
 TINY = {
     "seeds": [0, 1],
     "deep": {
+        "seeds": [0, 1],
         "datasets": {"digits": ["mlp"]},
         "train": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},
         "pretrain": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},

@@ -24,7 +24,7 @@ def tiny_flat_config() -> dict:
     """The default Exp 5 config shrunk: width 32, depth 3, 2 draws x 2 seeds, short pre-training."""
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     flat = copy.deepcopy(config["flat_minima"])
-    flat |= {"draws": 2, "test_points": 256, "hessian": SMALL_HESSIAN}
+    flat |= {"seeds": [0, 1], "draws": 2, "test_points": 256, "hessian": SMALL_HESSIAN}
     for variant in flat["variants"].values():
         variant["model"] |= {"width": 32, "depth": 3}
         variant["train"]["steps"] = 3000

@@ -14,8 +14,8 @@ TINY = {
     "seeds": [0, 1],
     "related": {
         "asi": {"width": 16, "epochs": 150, "n_test": 60, "std_sweep": [1.0, 4.0]},
-        "linear_imbalance": {"D": 40, "n": 10, "h": 50, "iterations": 400, "record_every": 20},
-        "linear_width": {"D": 40, "n": 10, "widths": [30, 80, 300], "max_iterations": 30000},
+        "linear_imbalance": {"seeds": [0, 1], "D": 40, "n": 10, "h": 50, "iterations": 400, "record_every": 20},
+        "linear_width": {"seeds": [0, 1], "D": 40, "n": 10, "widths": [30, 80, 300], "max_iterations": 30000},
     },
 }
 FILES = {

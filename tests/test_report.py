@@ -28,6 +28,7 @@ def tiny_curvature_config() -> dict:
     if "flat_minima" in config:
         flat = copy.deepcopy(config["flat_minima"])
         flat["draws"] = 1
+        flat["seeds"] = [0, 1]  # as the other tiny configs
         flat["test_points"] = 128
         for variant in flat["variants"].values():
             variant["model"]["width"] = 16

@@ -21,7 +21,8 @@ from conftest import REPO, copy_workflow, run_snakemake
 
 TARGET = "linear_imbalance"
 TINY = {"device": "cpu", "seeds": [0, 1],
-        "related": {"linear_imbalance": {"D": 40, "n": 10, "h": 50, "iterations": 400, "record_every": 20}}}
+        "related": {"linear_imbalance": {"seeds": [0, 1], "D": 40, "n": 10, "h": 50, "iterations": 400,
+                                         "record_every": 20}}}
 
 
 def slurm_ready() -> str | None:
@@ -95,6 +96,7 @@ DEEP_TINY = {
     "device": "cpu",
     "seeds": [0],
     "deep": {
+        "seeds": [0],
         "datasets": {"digits": ["mlp"]},
         "train": {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.0005, "batch_size": 8, "max_epochs": 12,
                   "target_train_acc": 1.0, "schedule": {"kind": "constant"}},

@@ -65,9 +65,9 @@ FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
     "related work (ASI, linear networks)": {
         "asi-run": ("initgen.experiments.related:cli_asi_run",
                     "train the original and anti-symmetric-init (ASI) networks of Zhang et al. 2020"),
-        "linear-imbalance-run": ("initgen.experiments.related:cli_linear_imbalance_run",
+        "linear-imbalance-run": ("initgen.experiments.linear_runs:cli_linear_imbalance_run",
                                  "gradient descent on linear networks with imbalanced init (Min et al. 2021, Thm 1)"),
-        "linear-width-run": ("initgen.experiments.related:cli_linear_width_run",
+        "linear-width-run": ("initgen.experiments.linear_runs:cli_linear_width_run",
                              "distance to the min-norm solution against width of linear networks (Min et al. 2021)"),
         "related-analyze": ("initgen.experiments.related_analyze:cli_analyze",
                             "metrics.json of a related-work artifact from its runs"),

@@ -62,6 +62,4 @@ rule linear_imbalance_curves:
         "initgen linear-curves --runs {input.runs} --out {output} > {log} 2>&1"
 
 
-ALL_TARGETS.extend(
-    f"results/{artifact}/headline.json" for artifact in HEADLINE_ARTIFACTS
-)
+ALL_TARGETS.extend(f"results/{artifact}/headline.json" for artifact in HEADLINE_ARTIFACTS)

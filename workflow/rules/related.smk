@@ -13,7 +13,8 @@ RELATED_FIGURES = {
     "linear_width": ["linear_width"],
 }
 RELATED_TABLES = {"asi": ["summary", "sweep"], "linear_imbalance": ["summary"], "linear_width": ["summary"]}
-RELATED_RUN_CODE = ("experiments/related", "experiments/toy_train")
+# code() adds each command's library imports (initgen.imports): the ASI runs and the linear-network runs live in
+# separate modules so that editing one reruns only its own artifact.
 
 
 # Per artifact: metrics.json, then its figures (PNG + PDF) and tables (CSV, Markdown, LaTeX).
@@ -27,7 +28,7 @@ RELATED_OUTPUTS = {
 
 rule asi_run:
     input:
-        code=code("asi", "ntk", "models/mlp", "train/batched", *RELATED_RUN_CODE),
+        code=code("experiments/related"),
     output:
         "results/asi/{part}.npz",
     params:
@@ -52,7 +53,7 @@ rule asi_run:
 
 rule linear_imbalance_run:
     input:
-        code=code("linear_nets", *RELATED_RUN_CODE),
+        code=code("experiments/linear_runs"),
     output:
         "results/linear_imbalance/runs.npz",
     params:
@@ -75,7 +76,7 @@ rule linear_imbalance_run:
 
 rule linear_width_run:
     input:
-        code=code("linear_nets", *RELATED_RUN_CODE),
+        code=code("experiments/linear_runs"),
     output:
         "results/linear_width/runs.npz",
     params:

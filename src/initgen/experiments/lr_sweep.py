@@ -23,11 +23,12 @@ import torch
 
 from initgen.config import load_config
 from initgen.errors import ConfigError
-from initgen.experiments.toy_train import DEFAULT_DEPTH, resolve_device, train_inputs
+from initgen.experiments.toy_train import DEFAULT_DEPTH, train_inputs
 from initgen.init import initialize
 from initgen.models.mlp import activation_scale
 from initgen.protocol import MET, loss_status
 from initgen.results import write_text
+from initgen.runtime import add_runtime_arguments, setup
 from initgen.train.batched import train_batched
 
 DEFAULT_LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]  # our choice: half-decade grid
@@ -142,16 +143,17 @@ def cli_select_lr(argv: list[str]) -> int:
     parser.add_argument("--per-depth", action="store_true", help="choose one step size per depth (Exp 1)")
     parser.add_argument("--stop-mse", type=float, default=None,
                         help="the fit the sweep asks for (default: the variant's train.stop_mse)")
-    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    add_runtime_arguments(parser)
     parser.add_argument("--out", default=None, help="write the sweep (runs, table, choice) as Markdown here")
     args = parser.parse_args(argv)
     config = load_config(*args.config)
     overlap = set(args.seeds) & set(config["seeds"])
     if overlap:
         raise ConfigError(f"sweep seeds {sorted(overlap)} are also config seeds: choose disjoint --seeds")
+    device = setup(args.device, args.threads)
     torch.manual_seed(0)
     job = experiment_job(config, args.artifact, args.variant)
-    runs = sweep_variant(job, args.seeds, args.lrs, resolve_device(args.device), args.steps, args.stop_mse)
+    runs = sweep_variant(job, args.seeds, args.lrs, device, args.steps, args.stop_mse)
     table = sweep_table(runs)
     choice = choose(table, args.per_depth)
     train = job["variant"]["train"]

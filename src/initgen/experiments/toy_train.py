@@ -18,7 +18,7 @@ from initgen.errors import ConfigError
 from initgen.init import initialize
 from initgen.models.mlp import activation_scale
 from initgen.results import save_npz
-from initgen.runtime import add_runtime_arguments, resolve_device, setup  # noqa: F401 (lr_sweep imports resolve_device)
+from initgen.runtime import add_runtime_arguments, setup
 from initgen.signals import evaluate_signal, grid, sample_points
 from initgen.train.batched import snapshot_schedule, train_batched
 
