@@ -84,6 +84,7 @@ def test_numeric_strings_from_the_command_line_become_numbers_where_the_schema_w
     config = _default()
     config["seeds"] = ["0", "1", "2", "3", "4"]  # what `--config 'seeds=[0,1,2,3,4]'` hands over
     _set(config, FIG1 + ("depths",), ["1", "8"])
+    _get(config, RELU + ("train",)).pop("lr_by_depth")  # one step size for every depth instead
     _set(config, RELU + ("train", "lr"), "1e-3")
     _set(config, RELU + ("model", "activation"), "relu")
     coerced = coerce_numbers(config, load_schema(schema_path))
