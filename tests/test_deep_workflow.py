@@ -73,8 +73,13 @@ def test_tiny_config_builds_the_default_deep_targets_end_to_end(workflow_copy: P
     for run in table["runs"]:
         assert 0 <= run["test_acc"] <= 1 and 1 <= run["epochs"] <= 3
         assert (run["init"] == "highbw") == ("pretrain_epochs" in run)
+    # 3 epochs rarely reach the 99% target: the paired difference counts only seeds whose both runs did
+    by_run = {(r["init"], r["seed"]): r["status"] for r in table["runs"]}
+    both = [s for s in (0, 1) if by_run[("random", s)] == by_run[("highbw", s)] == "fitted"]
     diff = table["summary"]["mlp/highbw-random"]["test_acc"]
-    assert diff["n"] == 2 and diff["ci_low"] <= diff["mean"] <= diff["ci_high"]
+    assert diff["n"] == len(both)
+    assert sum(row["runs"] for row in table["protocol"]) == 4
+    assert sum(row["met_protocol"] for row in table["protocol"]) == sum(v == "fitted" for v in by_run.values())
     markdown = (results / "table1_digits/table1_digits.md").read_text()
     assert "MLP (3 hidden)" in markdown and "±" in markdown and "95% interval" in markdown
     for suffix in (".csv", ".tex"):

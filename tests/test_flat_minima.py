@@ -92,7 +92,10 @@ def test_tiny_config_builds_table2_and_fig4(built):
         assert run["converged"] == (run["train_mse"] < 1e-3)
         assert run["top_eigenvalue"] > 0 and run["trace_stderr"] >= 0 and run["test_mse"] > 0
     assert set(metrics["summary"]) == {f"{a}/bandwidth={b}" for a in ("relu", "gaussian") for b in ("low", "high")}
-    assert metrics["summary"]["relu/bandwidth=low"]["trace"]["n"] == 4
+    # summaries are over the minima only (runs that reached the stopping rule); the others are counted
+    low = [r for r in runs if (r["activation"], r["bandwidth"]) == ("relu", "low")]
+    assert metrics["summary"]["relu/bandwidth=low"]["trace"]["n"] == sum(r["converged"] for r in low)
+    assert {(p["activation"], p["bandwidth"]): p["runs"] for p in metrics["protocol"]}[("relu", "low")] == 4
     for activation in ("relu", "gaussian"):
         for key in ("trace_vs_test_mse", "top_eigenvalue_vs_test_mse"):
             result = metrics["flatness_vs_error"][activation][key]
