@@ -341,7 +341,9 @@ def evaluate_check(check: dict, metrics: dict, source: str, defaults: dict) -> d
     if failures:
         unit = {"paired": "pairs", "trend": f"{values_spec.get('trend', {}).get('per', 'group')}s"}.get(
             next(iter(set(values_spec) & VALUE_KINDS)), "runs")
-        reason += f"; excluded {validity['total'] - validity['valid']} of {validity['total']} {unit} ({failures})"
+        among = "" if unit == "runs" else " among their runs"
+        excluded = validity["total"] - validity["valid"]
+        reason += f"; excluded {excluded} of {validity['total']} {unit} ({failures}{among})"
     n_to_decide = None
     if verdict == "inconclusive" and test != "every value":
         n_to_decide = _units_to_decide(values, values_spec, result, check, alpha)
