@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -30,18 +31,24 @@ SHARED_DEEP = ["data/prepared", "checkpoints", "results/deep"]
 METADATA = ".snakemake/metadata"
 
 
-def artifact_rules(configfiles: list[str]) -> list[str]:
-    """Names of the artifact target rules of the workflow under these config files, in definition order."""
+@contextmanager
+def loaded_workflow(configfiles: list[str]):
+    """The Snakemake workflow (rules and their files) under these config files, without running anything."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
 
     with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
-        workflow = api.workflow(
+        yield api.workflow(
             resource_settings=ResourceSettings(cores=1),
             config_settings=ConfigSettings(configfiles=[ROOT / f for f in configfiles]),
             snakefile=ROOT / "Snakefile",
             workdir=ROOT,
         )._workflow
+
+
+def artifact_rules(configfiles: list[str]) -> list[str]:
+    """Names of the artifact target rules of the workflow under these config files, in definition order."""
+    with loaded_workflow(configfiles) as workflow:
         names = []
         for rule in workflow.rules:
             if rule.has_wildcards() or rule.name == "all":
@@ -54,16 +61,7 @@ def artifact_rules(configfiles: list[str]) -> list[str]:
 
 def classifier_histories(configfiles: list[str]) -> dict[str, list[str]]:
     """Dataset -> per-run training histories (CSV: epoch, losses, accuracies) its curves figure reads."""
-    from snakemake.api import SnakemakeApi
-    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
-
-    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
-        workflow = api.workflow(
-            resource_settings=ResourceSettings(cores=1),
-            config_settings=ConfigSettings(configfiles=[ROOT / f for f in configfiles]),
-            snakefile=ROOT / "Snakefile",
-            workdir=ROOT,
-        )._workflow
+    with loaded_workflow(configfiles) as workflow:
         prefix = "deep_curves_"
         return {rule.name[len(prefix):]: [str(f) for f in rule.input.histories]
                 for rule in workflow.rules if rule.name.startswith(prefix)}
