@@ -105,10 +105,10 @@ def plot_depth(trained, spectra, metrics):
             axis.errorbar(depths, means, yerr=[s["std"] or 0 for s in stats], fmt=marker,
                           capsize=3, color="C0" if key == "test_mse" else "C3", label=key)  # fmt: skip
             axis.set_ylabel(human_name(key))
-        failed = [f"{int(depth)}: {protocol.failure_note(run_statuses(metrics, name, depth))}"
-                  for depth in depths if protocol.failure_note(run_statuses(metrics, name, depth))]  # fmt: skip
-        for depth in depths:
-            if protocol.failure_note(run_statuses(metrics, name, depth)):
+        notes = {int(depth): protocol.failure_note(run_statuses(metrics, name, depth)) for depth in depths}
+        failed = [f"{depth}: {note}" for depth, note in notes.items() if note]
+        for depth, note in notes.items():
+            if note:
                 ax.axvline(depth, color="crimson", alpha=0.25, lw=6)
         ax.set(xlabel="depth (hidden layers)", title=f"{name}: test MSE (o), HF energy at init (s)")
         if failed:
