@@ -6,24 +6,23 @@ import json
 import math
 
 import numpy as np
+import pytest
 
 from initgen import protocol
-from initgen.headline import cli_headline, headline
+from initgen.headline import artifact_checks, cli_headline, headline
 from initgen.results import summarize, summarize_runs
 
 
-def test_group_means_per_metric_protocol_counts_and_nothing_else():
-    runs = [{"variant": "relu", "depth": d, "seed": s, "test_mse": 0.1 * d + 0.01 * s, "note": "x",
-             "status": "diverged" if (d, s) == (4, 2) else "fitted"} for d in (2, 4) for s in range(3)]
+def test_protocol_totals_then_key_results_when_no_claim_reads_the_artifact():
+    runs = [{"variant": "relu", "depth": d, "seed": s, "test_mse": 0.1 * d + 0.01 * s, "steps_taken": 10.0 + s,
+             "note": "x", "status": "diverged" if (d, s) == (4, 2) else "fitted"} for d in (2, 4) for s in range(3)]
     metrics = {
         "artifact": "fig1_depth",
         "definitions": {"test_mse": "mean squared error on the dense grid"},
         "runs": runs,
         "summary": {
-            **summarize_runs(runs, ["variant", "depth"], ["test_mse"]),
-            "trend": {"hf": {"per_seed": [1.0, 2.0], "summary": summarize([1.0, 2.0, 4.0])}},
+            **summarize_runs(runs, ["variant", "depth"], ["test_mse", "steps_taken"]),
             "empty": {"test_mse": summarize([float("nan")])},  # mean None: left out
-            "spearman": {"rho": 0.5, "ci_low": None, "verdict": "ok", "flag": True},
         },
         "protocol": protocol.counts(runs, ["variant", "depth"]),  # per group; the headline has the totals
     }
@@ -32,14 +31,43 @@ def test_group_means_per_metric_protocol_counts_and_nothing_else():
         "protocol.met_protocol": 5,
         "protocol.not_fitted": 0,
         "protocol.diverged": 1,
-        "relu/depth=2.test_mse": np.mean([0.2, 0.21, 0.22]),
+        "relu/depth=2.test_mse": np.mean([0.2, 0.21, 0.22]),  # a key result; steps_taken is a diagnostic
         "relu/depth=4.test_mse": np.mean([0.4, 0.41, 0.42]),
-        "trend.hf.summary": 7 / 3,
-        "spearman.rho": 0.5,
     }
-    # Without a protocol key (artifacts without a stopping rule): only the summary.
+    # Without a protocol key (artifacts without a stopping rule): only the summary. Without any key result: every
+    # summarized mean, so that the headline is never empty.
     del metrics["protocol"]
     assert not any(key.startswith("protocol") for key in headline(metrics))
+    metrics["summary"] = {"trend": {"hf": {"per_seed": [1.0, 2.0], "summary": summarize([1.0, 2.0, 4.0])}},
+                          "spearman": {"rho": 0.5, "ci_low": None, "verdict": "ok", "flag": True}}
+    assert headline(metrics) == {"trend.hf.summary": 7 / 3, "spearman.rho": 0.5}
+
+
+def test_claim_checks_on_the_artifact_replace_the_key_results(tmp_path):
+    """Each check reading the artifact gives its estimate and interval ends under a short stable key; a check
+    with for_each gets one key per value; checks on other artifacts are left out."""
+    runs = [{"model": m, "init": i, "seed": s, "test_acc": 0.9 - 0.05 * (i == "highbw") + 0.01 * s,
+             "status": "fitted", "met_protocol": True} for m in ("cnn", "mlp") for i in ("random", "highbw")
+            for s in range(4)]
+    metrics = {"runs": runs, "summary": summarize_runs(runs, ["model", "init"], ["test_acc"]),
+               "protocol": protocol.counts(runs, ["model", "init"])}
+    (tmp_path / "table1_x").mkdir()
+    path = tmp_path / "table1_x" / "metrics.json"
+    path.write_text(json.dumps(metrics))
+    registry = {"defaults": {"alpha": 0.05, "min_n": 3, "test": "t"}, "claims": [
+        {"id": "4", "statement": "s", "source": "p", "checks": [
+            {"name": "elsewhere", "artifact": "fig1_depth", "values": {"runs": {"metric": "x"}},
+             "direction": "greater", "threshold": 0.0},
+            {"name": "lower test accuracy", "artifact": "table1_*", "for_each": "model",
+             "values": {"paired": {"metric": "test_acc", "a": {"init": "highbw"}, "b": {"init": "random"},
+                                   "pair_by": "seed"}},
+             "direction": "less", "threshold": -0.01}]}]}
+    numbers = headline(metrics, artifact_checks(registry, path))
+    assert list(numbers)[:4] == ["protocol.runs", "protocol.met_protocol", "protocol.not_fitted", "protocol.diverged"]
+    claims = {k: v for k, v in numbers.items() if k.startswith("claim")}
+    assert set(claims) == {f"claim4.2.{m}.{f}" for m in ("cnn", "mlp") for f in ("est", "lo", "hi")}
+    assert claims["claim4.2.mlp.est"] == pytest.approx(-0.05)  # highbw minus random, the same in every pair
+    assert not any(k.startswith("cnn/") for k in numbers)  # the claim numbers are the key results here
 
 
 def test_cli_writes_a_flat_finite_numbers_only_file(tmp_path):

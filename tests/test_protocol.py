@@ -15,6 +15,7 @@ from conftest import REPO
 from initgen import protocol, spectra
 from initgen.claims import evaluate_claims, load_registry
 from initgen.cli import main as initgen
+from initgen.errors import ConfigError
 from initgen.experiments.lr_sweep import choose, sweep_table, sweep_variant
 from initgen.experiments.toy_analyze import analyze_experiment
 from initgen.input_gradients import calibrate_batch_norm
@@ -240,3 +241,44 @@ def test_exp2_counts_a_run_as_fitted_when_enough_frequencies_converged():
     assert [r["status"] for r in runs] == ["fitted", "fitted", "not fitted"]
     assert metrics["protocol"][0] | {} == {"variant": "relu", "runs": 3, "met_protocol": 2, "not_fitted": 1,
                                            "diverged": 0}
+
+
+def test_exp2_measures_convergence_on_the_training_inputs_when_asked():
+    """A network that fits every training point but oscillates between them (a sine net's interpolation) has
+    converged in Rahaman et al.'s sense (its spectrum over the training grid), not on the dense grid."""
+    freqs = [1.0, 2.0]
+    dense, train = grid(256), grid(64)
+    target = evaluate_signal({"freqs": freqs, "amps": [1.0, 1.0]}, dense)
+    # zero at every training input (x = -1 + k/32: 33 cycles alias to 1 there), a 1-cycle error on the dense grid
+    between = np.sin(2 * np.pi * dense) - np.sin(2 * np.pi * 33 * dense)
+    predictions = np.zeros((1, 1, 2, 256, 1))
+    predictions[0, 0, -1, :, 0] = target + 3.0 * between
+    data = {"grid": dense, "x_train": train, "y_train": evaluate_signal({"freqs": freqs, "amps": [1.0, 1.0]}, train),
+            "target_grid": target, "depths": np.asarray([4]), "seeds": np.asarray([0]),
+            "snapshot_steps": np.asarray([0, 10]), "predictions": predictions, "losses": np.full((1, 11, 1), 1e-4),
+            "steps_taken": np.full((1, 1), 10), "pretrain_final_loss": np.full((1, 1), np.nan)}
+    experiment = {"target": {"freqs": freqs, "amps": [1.0, 1.0]}, "train_x": {"kind": "grid", "n": 64},
+                  "fit_frequencies": 2, "variants": {"sine": {"train": {"steps": 10}}}}
+    on_grid, _ = analyze_experiment("fig2_spectral_bias", experiment, {"sine": data})
+    on_train, _ = analyze_experiment("fig2_spectral_bias", experiment | {"relative_error_on": "train_points"},
+                                     {"sine": data})
+    assert on_grid["runs"][0]["test_mse"] > 1.0  # it interpolates badly on the dense grid ...
+    assert on_grid["runs"][0]["frequencies_converged"] == 1 and on_grid["runs"][0]["status"] == "not fitted"
+    assert on_train["runs"][0]["frequencies_converged"] == 2  # ... but fits its training grid exactly
+    assert on_train["runs"][0]["status"] == "fitted"
+    with pytest.raises(ConfigError, match="multiple of train_x.n"):
+        analyze_experiment("fig2_spectral_bias", experiment | {"relative_error_on": "train_points"},
+                           {"sine": data | {"x_train": np.linspace(-0.99, 0.99, 64)}})
+
+
+def test_the_sweep_counts_exp2_runs_by_the_frequencies_their_fit_converged():
+    from initgen.experiments.lr_sweep import frequencies_converged
+
+    job = {"target": {"freqs": [1.0, 2.0, 3.0], "amps": [1.0, 1.0, 1.0]}, "train_x": {"kind": "grid", "n": 32},
+           "fit_frequencies": 2}
+    x = grid(32)
+    target = evaluate_signal(job["target"], x)
+    fits = np.stack([target, evaluate_signal({"freqs": [1.0, 2.0], "amps": [1.0, 0.95]}, x), 0.5 * target])
+    assert frequencies_converged(fits, target, job).tolist() == [3, 2, 0]
+    with pytest.raises(ConfigError, match="train_x kind 'grid'"):
+        frequencies_converged(fits, target, job | {"train_x": {"kind": "step", "step": 0.2}})

@@ -401,7 +401,8 @@ def _expand(check: dict, metrics: dict, source: str) -> list[dict]:
         spec = dict(check["values"][kind])
         spec["where"] = dict(spec.get("where") or {}) | dict(zip(keys, value, strict=True))
         label = ", ".join(f"{k}={v}" for k, v in zip(keys, value, strict=True))
-        copies.append(check | {"name": f"{check['name']} [{label}]", "values": {**check["values"], kind: spec}})
+        copies.append(check | {"name": f"{check['name']} [{label}]", "values": {**check["values"], kind: spec},
+                               "for_each_values": [str(v) for v in value]})
     return copies
 
 
@@ -412,7 +413,7 @@ def evaluate_claims(registry: dict, metrics_files: list[str | Path]) -> list[dic
     out = []
     for claim in registry["claims"]:
         checks = []
-        for check in claim["checks"]:
+        for position, check in enumerate(claim["checks"], start=1):
             artifacts = sorted(a for a in by_artifact if fnmatch.fnmatchcase(a, check["artifact"]))
             if not artifacts:
                 checks.append({"check": check["name"], "artifact": check["artifact"], "verdict": "not run",
@@ -428,6 +429,8 @@ def evaluate_claims(registry: dict, metrics_files: list[str | Path]) -> list[dic
                     result = evaluate_check(one, metrics, source, defaults)
                     if len(artifacts) > 1:
                         result["check"] += f" ({artifact})"
+                    # a short stable name for DVC's headline: claim id, the check's place in the claim, for_each
+                    result["key"] = ".".join([f"claim{claim['id']}", str(position), *one.get("for_each_values", [])])
                     checks.append(result)
         evidence = [c["verdict"] for c in checks if c.get("kind", "evidence") == "evidence"]
         out.append({"id": str(claim["id"]), "statement": claim["statement"], "source": claim["source"],

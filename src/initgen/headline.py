@@ -2,19 +2,21 @@
 
 `results/<artifact>/metrics.json` stays the complete record (every run, every statistic, definitions) that the
 claims and the report read; DVC cannot show it (lists, strings and nulls) and no terminal fits it. The headline
-is derived from it, for any artifact:
+is derived from it, for any artifact, in this order:
 
-- each summary group's mean per metric: `summary: {group: {metric: {mean, std, ...}}}` becomes
-  `"<group>.<metric>": mean` (nested sections join with "."); other numbers of the summary are kept as they are;
-- the protocol counts under a top-level `protocol` key (runs, met the stopping rule, diverged), when present.
+- `protocol.*`: the run counts (runs, met the stopping rule, not fitted, diverged), when the artifact has them;
+- `claim<id>.<k>[.<for_each value>].{est,lo,hi}`: each claim check on this artifact (config/claims.yaml, the
+  k-th check of the claim): its estimate and interval ends, what its verdict is read from;
+- the key results only where no claim check reads the artifact: each summary group's mean of the quantities
+  in KEY_RESULTS (`"<group>.<metric>": mean`), or of every summarized metric when none of those is present.
 
 Numbers only, finite, no nulls (a missing value is left out), keys in a stable order.
 
 Beside it, `runs.csv`: the metrics' `runs` as a table (one row per run, its numbers, names and flags; empty
 where a run lacks a value): the data of DVC's plots of a sweep (x: the swept value, y: the result).
 
-    initgen headline --metrics results/fig1_depth/metrics.json --out results/fig1_depth/headline.json \
-        --runs-csv results/fig1_depth/runs.csv
+    initgen headline --metrics results/fig1_depth/metrics.json --claims config/claims.yaml \
+        --out results/fig1_depth/headline.json --runs-csv results/fig1_depth/runs.csv
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import argparse
 import csv
 import io
 import math
+from pathlib import Path
 from typing import Any
 
+from initgen.claims import evaluate_claims, load_registry
 from initgen.results import read_json, write_json, write_text
 
 
@@ -34,27 +38,49 @@ def _number(value: Any) -> float | int | None:
     return value if math.isfinite(value) else None
 
 
-def _flatten(node: Any, prefix: str, out: dict) -> None:
+# What a reader compares between two commits when no claim check reads an artifact: its results, not the
+# diagnostics (steps, centroids, residual bounds) that metrics.json also keeps.
+KEY_RESULTS = ("test_acc", "train_acc", "test_mse", "hf_fraction_final", "trace", "top_eigenvalue",
+               "bandwidth_ratio", "dose_response_rho")
+
+
+def _flatten(node: Any, prefix: str, out: dict, keep: tuple[str, ...] | None = None) -> None:
     if isinstance(node, dict):
         if "mean" in node and "n" in node:  # one summarized metric (results.summarize): its mean
-            if (mean := _number(node["mean"])) is not None:
+            if (keep is None or prefix.rsplit(".", 1)[-1] in keep) and (mean := _number(node["mean"])) is not None:
                 out[prefix] = mean
             return
         for key, value in node.items():
-            _flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
-    elif (number := _number(node)) is not None and prefix:
+            _flatten(value, f"{prefix}.{key}" if prefix else str(key), out, keep)
+    elif (number := _number(node)) is not None and prefix and (keep is None or prefix.rsplit(".", 1)[-1] in keep):
         out[prefix] = number
 
 
-def headline(metrics: dict) -> dict[str, float | int]:
-    """The flat numbers-only headline of one artifact's metrics.json (see the module docstring)."""
+def headline(metrics: dict, checks: list[dict] | None = None) -> dict[str, float | int]:
+    """The flat numbers-only headline of one artifact's metrics.json and its claim checks (module docstring)."""
     out: dict[str, float | int] = {}
     rows = metrics.get("protocol", [])  # per-group counts (initgen.protocol.counts): the artifact's totals
     for key in ("runs", "met_protocol", "not_fitted", "diverged"):
         if rows:
             out[f"protocol.{key}"] = sum(int(row[key]) for row in rows)
-    _flatten(metrics.get("summary", {}), "", out)
+    for check in checks or []:
+        for field, short in (("estimate", "est"), ("ci_low", "lo"), ("ci_high", "hi")):
+            if (number := _number(check.get(field))) is not None:
+                out[f"{check['key']}.{short}"] = number
+    if not checks:
+        results: dict = {}
+        _flatten(metrics.get("summary", {}), "", results, KEY_RESULTS)
+        if not results:
+            _flatten(metrics.get("summary", {}), "", results)
+        out |= results
     return out
+
+
+def artifact_checks(registry: dict, metrics_path: str | Path) -> list[dict]:
+    """Every claim check (evidence and sanity) that reads this artifact's metrics, evaluated on it."""
+    artifact = Path(metrics_path).parent.name
+    return [check for claim in evaluate_claims(registry, [metrics_path]) for check in claim["checks"]
+            if check["verdict"] != "not run" and check["artifact"] == artifact]
 
 
 def runs_table(metrics: dict) -> str:
@@ -81,11 +107,13 @@ def cli_headline(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen headline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--metrics", required=True, help="results/<artifact>/metrics.json")
+    parser.add_argument("--claims", help="config/claims.yaml: add the estimate and interval of each check on it")
     parser.add_argument("--out", required=True, help="results/<artifact>/headline.json")
     parser.add_argument("--runs-csv", help="results/<artifact>/runs.csv: the runs as a table")
     args = parser.parse_args(argv)
     metrics = read_json(args.metrics)
-    numbers = headline(metrics)
+    checks = artifact_checks(load_registry(args.claims), args.metrics) if args.claims else None
+    numbers = headline(metrics, checks)
     write_json(args.out, numbers)
     if args.runs_csv:
         write_text(args.runs_csv, runs_table(metrics))

@@ -14,6 +14,7 @@ HEADLINE_ARTIFACTS = headline_artifacts(ALL_TARGETS)
 rule headline:
     input:
         metrics="results/{artifact}/metrics.json",
+        claims="config/claims.yaml",
         curves=toy_curves,  # built with the headline, so that the DVC stage's one request makes them
         code=code("headline"),
     output:
@@ -27,7 +28,8 @@ rule headline:
     conda:
         ENV
     shell:
-        "initgen headline --metrics {input.metrics} --out {output.headline} --runs-csv {output.runs} > {log} 2>&1"
+        "initgen headline --metrics {input.metrics} --claims {input.claims} --out {output.headline} "
+        "--runs-csv {output.runs} > {log} 2>&1"
 
 
 rule toy_curves:

@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from initgen import spectra
 from initgen.config import load_config
 from initgen.errors import ConfigError
+from initgen.experiments.toy_analyze import CONVERGED_REL_ERROR
 from initgen.experiments.toy_train import DEFAULT_DEPTH, train_inputs
 from initgen.init import initialize
 from initgen.models.mlp import activation_scale
@@ -55,11 +57,32 @@ def sweep_variant(job: dict, seeds: list[int], lrs: list[float], device: str = "
         log = train_batched(model, x_t, y_t, loss="mse", optimizer=train_spec["optimizer"], lr=rate, steps=budget,
                             stop_loss=stop, progress=f"sweep depth {depth}")  # fmt: skip
         finite = np.isfinite(log.losses).all(axis=0)
+        converged = None
+        if job.get("fit_frequencies"):
+            with torch.no_grad():
+                fit = model(x_t)[..., 0].cpu().numpy()  # [models, N]: each network's fit of its training points
+            converged = frequencies_converged(fit, y_t[0, :, 0].cpu().numpy(), job)
         for m, (lr, seed) in enumerate((lr, s) for lr in lrs for s in seeds):
             final = float(log.losses[-1, m]) if finite[m] else float("nan")
-            rows.append({"depth": int(depth), "lr": lr, "seed": int(seed), "final_train_mse": final,
-                         "steps_taken": int(log.steps_taken[m]), "status": loss_status(final, stop)})  # fmt: skip
+            row = {"depth": int(depth), "lr": lr, "seed": int(seed), "final_train_mse": final,
+                   "steps_taken": int(log.steps_taken[m]), "status": loss_status(final, stop)}  # fmt: skip
+            if converged is not None and row["status"] != "diverged":
+                # Exp 2's protocol: fitted when enough frequencies converged within the budget
+                row["frequencies_converged"] = int(converged[m])
+                row["status"] = "fitted" if converged[m] >= job["fit_frequencies"] else "not fitted"
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def frequencies_converged(fit: np.ndarray, target: np.ndarray, job: dict) -> np.ndarray:
+    """Per network, the target frequencies whose relative error is below the threshold at the end of training,
+    measured on the training inputs (a uniform grid): Exp 2's convergence "within the budget" (a frequency below
+    the threshold at the last step has stayed below it from some snapshot on)."""
+    if job["train_x"]["kind"] != "grid":
+        raise ConfigError("fit_frequencies needs train_x kind 'grid' (the spectrum of the fit on uniform inputs)")
+    freqs = spectra.frequencies(fit.shape[-1])
+    error = spectra.relative_error_per_frequency(fit, target, freqs, job["target"]["freqs"])
+    return (error < job.get("converged_rel_error", CONVERGED_REL_ERROR)).sum(axis=-1)
 
 
 def sweep_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -124,7 +147,8 @@ def experiment_job(config: dict, artifact: str, variant: str) -> dict:
     if variant not in experiment["variants"]:
         raise ConfigError(f"toy.experiments.{artifact}.variants has no {variant!r}; known: "
                           f"{sorted(experiment['variants'])}")  # fmt: skip
-    job = {k: experiment[k] for k in ("target", "train_x", "depths") if k in experiment}
+    keys = ("target", "train_x", "depths", "fit_frequencies", "converged_rel_error")
+    job = {k: experiment[k] for k in keys if k in experiment}
     return job | {"variant": experiment["variants"][variant], "grid_points": config["toy"]["grid_points"]}
 
 
@@ -161,7 +185,10 @@ def cli_select_lr(argv: list[str]) -> int:
         f"# Step-size sweep: {args.artifact} / {args.variant}\n\n"
         f"Command: `initgen select-lr {' '.join(argv)}`\n\n"
         f"Optimizer {train['optimizer']}, stopping rule: train MSE < {args.stop_mse or train.get('stop_mse', 'none')}, "
-        f"budget {args.steps or train['steps']} steps, sweep seeds {args.seeds}. Reads training loss only.\n\n"
+        f"budget {args.steps or train['steps']} steps, sweep seeds {args.seeds}. Reads training loss only"
+        + (f" (and, Exp 2's protocol, counts a run as fitted when at least {job['fit_frequencies']} target "
+           "frequencies of its fit of the training points converged)" if job.get("fit_frequencies") else "")
+        + ".\n\n"
     )
     text = header + table.to_markdown(index=False) + f"\n\nChoice: lr = {json.dumps(choice['lr'])} "
     text += f"(fits every sweep run: {choice['fits']}; {choice['why']}).\n"

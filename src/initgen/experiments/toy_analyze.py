@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from initgen import protocol, spectra
+from initgen.errors import ConfigError
 from initgen.results import load_npz, save_npz, summarize, summarize_runs, write_json
 from initgen.signals import nyquist
 from initgen.statistics import spearman
@@ -54,8 +55,10 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
         centroid = spectra.spectral_centroid(amp, freqs)
         rel_error = None
         if target_freqs and values.shape[-2] == 1:
+            where = _spectrum_points(experiment, data)
             rel_error = spectra.relative_error_per_frequency(
-                values[..., 0, :], data["target_grid"], freqs, target_freqs
+                values[..., 0, where], data["target_grid"][where], spectra.frequencies(data["grid"][where].size),
+                target_freqs,
             )
             arrays[f"{name}/rel_error"] = rel_error.astype(np.float32)  # [D, M, S, K]
             conv = convergence_steps(rel_error, data["snapshot_steps"], threshold)  # [D, M, K]
@@ -136,6 +139,22 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
         "trends": trends,
     }
     return metrics, arrays
+
+
+def _spectrum_points(experiment: dict, data: dict) -> slice | np.ndarray:
+    """Where Exp 2's per-frequency relative error is measured: on the dense evaluation grid (default), or, with
+    `relative_error_on: train_points`, on the training inputs themselves (Rahaman et al.'s convergence of the fit:
+    the network's spectrum over the uniform grid it is trained on). The training grid must lie on the dense grid."""
+    if experiment.get("relative_error_on", "grid") == "grid":
+        return slice(None)
+    if experiment["train_x"]["kind"] != "grid":
+        raise ConfigError("relative_error_on: train_points needs train_x kind 'grid' (uniform training inputs)")
+    grid, x_train = data["grid"], data["x_train"]
+    where = np.clip(np.searchsorted(grid, x_train), 0, grid.size - 1)
+    if not np.allclose(grid[where], x_train, atol=1e-9):
+        raise ConfigError(f"relative_error_on: train_points needs the {x_train.size} training inputs on the "
+                          f"{grid.size}-point grid (toy.grid_points a multiple of train_x.n)")
+    return where
 
 
 def _train_spec(name: str, data: dict, experiment: dict) -> dict:

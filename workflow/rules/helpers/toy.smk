@@ -16,7 +16,7 @@ def toy_job(artifact, variant):
 
 
 def toy_analysis_spec(artifact):
-    keys = ("target", "train_x", "watch_freqs", "converged_rel_error", "fit_frequencies")
+    keys = ("target", "train_x", "watch_freqs", "converged_rel_error", "fit_frequencies", "relative_error_on")
     return {k: v for k, v in TOY[artifact].items() if k in keys}
 
 
