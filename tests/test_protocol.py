@@ -282,3 +282,19 @@ def test_the_sweep_counts_exp2_runs_by_the_frequencies_their_fit_converged():
     assert frequencies_converged(fits, target, job).tolist() == [3, 2, 0]
     with pytest.raises(ConfigError, match="train_x kind 'grid'"):
         frequencies_converged(fits, target, job | {"train_x": {"kind": "step", "step": 0.2}})
+
+
+def test_the_asi_budget_is_the_smallest_that_fits_every_sweep_run_or_none():
+    from initgen.experiments.asi_budget import budget_table, choose_budget
+
+    sweep = {"stds": np.asarray([1.0, 8.0]), "stop_mse": np.asarray(1e-3),
+             "original_train_mse": np.asarray([[1e-4, 5e-4], [2e-4, 0.5]]),
+             "original_epochs": np.asarray([[900, 3000], [5000, 9000]]),
+             "asi_train_mse": np.asarray([[1e-4, 1e-4], [1e-4, 1e-4]]),
+             "asi_epochs": np.asarray([[100, 200], [300, 400]])}
+    table = budget_table(sweep, cap=9000)
+    assert table.reached.tolist() == [2, 1, 2, 2] and table.max_epochs_reached.tolist()[:2] == [3000, 5000]
+    assert choose_budget(table, [2000, 4000, 8000])["epochs"] is None
+    assert "original std 8 (1/2)" in choose_budget(table, [2000, 4000, 8000])["why"]
+    sweep["original_train_mse"][1, 1] = 1e-4  # the slow run reached it at its last epoch
+    assert choose_budget(budget_table(sweep, cap=9000), [2000, 4000, 8000, 16000])["epochs"] == 16000

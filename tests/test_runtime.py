@@ -15,7 +15,7 @@ from initgen.errors import ConfigError
 
 LIBRARY = Path(__file__).resolve().parents[1] / "src" / "initgen"
 # calls only initgen.runtime makes: the device choice, the threads and the determinism policy
-RUNTIME_CALLS = {"use_deterministic_algorithms", "set_num_threads"}
+RUNTIME_CALLS = {"use_deterministic_algorithms", "_set_deterministic_algorithms", "set_num_threads"}
 
 
 @pytest.fixture
@@ -48,6 +48,18 @@ def test_setup_on_the_cpu_sets_threads_and_requires_deterministic_algorithms(res
     assert torch.get_num_threads() == 1
     assert torch.are_deterministic_algorithms_enabled()
     assert not torch.is_deterministic_algorithms_warn_only_enabled()
+
+
+def test_setup_does_not_load_the_compiler_stack():
+    """torch.use_deterministic_algorithms imports torch._inductor (2 s, every step of the workflow); the CPU
+    policy sets the same operator flag without it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; from initgen import runtime; runtime.setup('cpu', 1); "
+            "print(torch.are_deterministic_algorithms_enabled(), 'torch._inductor' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "False"]
 
 
 def test_runtime_arguments_are_the_steps_shared_ones():

@@ -65,6 +65,8 @@ FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
     "related work (ASI, linear networks)": {
         "asi-run": ("initgen.experiments.related:cli_asi_run",
                     "train the original and anti-symmetric-init (ASI) networks of Zhang et al. 2020"),
+        "asi-budget": ("initgen.experiments.asi_budget:cli_asi_budget",
+                       "choose the ASI epoch budget from training loss alone (sweep seeds, a long cap)"),
         "linear-imbalance-run": ("initgen.experiments.linear_runs:cli_linear_imbalance_run",
                                  "gradient descent on linear networks with imbalanced init (Min et al. 2021, Thm 1)"),
         "linear-width-run": ("initgen.experiments.linear_runs:cli_linear_width_run",

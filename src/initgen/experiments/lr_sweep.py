@@ -165,6 +165,8 @@ def cli_select_lr(argv: list[str]) -> int:
     parser.add_argument("--lrs", type=float, nargs="+", default=DEFAULT_LRS, help="step sizes to try")
     parser.add_argument("--steps", type=int, default=None, help="step budget (default: the variant's train.steps)")
     parser.add_argument("--per-depth", action="store_true", help="choose one step size per depth (Exp 1)")
+    parser.add_argument("--depths", type=int, nargs="+", default=None,
+                        help="sweep only these depths (Exp 1; default: the experiment's depths)")
     parser.add_argument("--stop-mse", type=float, default=None,
                         help="the fit the sweep asks for (default: the variant's train.stop_mse)")
     add_runtime_arguments(parser)
@@ -177,6 +179,11 @@ def cli_select_lr(argv: list[str]) -> int:
     device = setup(args.device, args.threads)
     torch.manual_seed(0)
     job = experiment_job(config, args.artifact, args.variant)
+    if args.depths:
+        unknown = sorted(set(args.depths) - set(job.get("depths", [])))
+        if unknown:
+            raise ConfigError(f"--depths {unknown} are not depths of {args.artifact} ({job.get('depths')})")
+        job["depths"] = args.depths
     runs = sweep_variant(job, args.seeds, args.lrs, device, args.steps, args.stop_mse)
     table = sweep_table(runs)
     choice = choose(table, args.per_depth)

@@ -103,16 +103,20 @@ def train_batched(
                 steps_by_param = [scale.view(-1, *([1] * (p.dim() - 1))) for p in params]
                 torch._foreach_sub_(params, torch._foreach_mul(grads, steps_by_param))
             else:
+                # torch.optim.Adam's update (single-tensor form), per model: a stopped model's moments, step
+                # count and weights stay as they were (its weights 0 and 1 below)
                 beta1, beta2 = ADAM_BETAS
-                t = steps_taken.clamp(min=1).to(params[0].dtype)
-                for p, g, m, v, rate in zip(params, grads, first, second, lr_shapes, strict=True):
-                    on = active.view_as(rate)
-                    m.copy_(torch.where(on, beta1 * m + (1 - beta1) * g, m))
-                    v.copy_(torch.where(on, beta2 * v + (1 - beta2) * g * g, v))
-                    tt = t.view_as(rate)
-                    correction1 = 1 - beta1**tt
-                    denominator = (v.sqrt() / torch.sqrt(1 - beta2**tt)) + ADAM_EPS
-                    p.sub_(torch.where(on, (rate / correction1) * m / denominator, torch.zeros_like(p)))
+                on = active.to(lr.dtype)
+                t = steps_taken.clamp(min=1).to(lr.dtype)
+                step_size = lr * on / (1 - beta1**t)
+                correction2 = torch.sqrt(1 - beta2**t)
+                keep2 = torch.where(active, beta2, 1.0).to(lr.dtype)
+                for p, g, m, v, shape in zip(params, grads, first, second, lr_shapes, strict=True):
+                    view = shape.shape
+                    m.lerp_(g, ((1 - beta1) * on).view(view))
+                    v.mul_(keep2.view(view)).add_(g * g * ((1 - beta2) * on).view(view))
+                    denominator = (v.sqrt() / correction2.view(view)).add_(ADAM_EPS)
+                    p.sub_(m / denominator * step_size.view(view))
         bar.update(1, loss=lambda row=losses[step]: float(row.median()), active=lambda on=active: int(on.sum()))
     bar.close()
     # Models that stopped early stay as they were; fill the remaining loss rows with their last value.
