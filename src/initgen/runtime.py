@@ -15,8 +15,8 @@ autotune (train/classifier.accelerate) and results are reproducible to rounding 
 from __future__ import annotations
 
 import argparse
-import sys
 import json
+import sys
 
 import torch
 
