@@ -40,8 +40,7 @@ def _number(value: Any) -> float | int | None:
 
 # What a reader compares between two commits when no claim check reads an artifact: its results, not the
 # diagnostics (steps, centroids, residual bounds) that metrics.json also keeps.
-KEY_RESULTS = ("test_acc", "train_acc", "test_mse", "hf_fraction_final", "trace", "top_eigenvalue",
-               "bandwidth_ratio", "dose_response_rho")
+KEY_RESULTS = ("test_acc", "train_acc", "test_mse", "hf_fraction_final", "trace", "top_eigenvalue", "spearman_rho")
 
 
 def _flatten(node: Any, prefix: str, out: dict, keep: tuple[str, ...] | None = None) -> None:
