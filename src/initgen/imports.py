@@ -30,7 +30,7 @@ def _imported_modules(path: Path) -> set[str]:
     return _imported_modules_of(path, path.stat().st_mtime_ns)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _imported_modules_of(path: Path, mtime_ns: int) -> frozenset[str]:
     """Parsed once per file version: the workflow asks for the closures of 30-odd steps sharing most modules
     (parsing each time took 3.7 s of every `snakemake` start)."""
