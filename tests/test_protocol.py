@@ -297,4 +297,5 @@ def test_the_asi_budget_is_the_smallest_that_fits_every_sweep_run_or_none():
     assert choose_budget(table, [2000, 4000, 8000])["epochs"] is None
     assert "original std 8 (1/2)" in choose_budget(table, [2000, 4000, 8000])["why"]
     sweep["original_train_mse"][1, 1] = 1e-4  # the slow run reached it at its last epoch
-    assert choose_budget(budget_table(sweep, cap=9000), [2000, 4000, 8000, 16000])["epochs"] == 16000
+    assert choose_budget(budget_table(sweep, cap=9000), [2000, 4000, 8000, 16000, 32000])["epochs"] == 32000  # 2x
+    assert choose_budget(budget_table(sweep, cap=9000), [2000, 4000, 8000, 16000])["epochs"] is None
