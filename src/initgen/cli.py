@@ -77,6 +77,10 @@ FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
         "linear-curves": ("initgen.curves:cli_linear_curves",
                           "linear networks' loss and Theorem 1 bound per iteration as CSV (DVC data plots)"),
     },
+    "planning": {
+        "plan": ("initgen.plan:cli_plan",
+                 "jobs per rule and GPU-hours of a config's classifier training, from measured throughput"),
+    },
     "claims and report": {
         "claims": ("initgen.claims:cli_claims", "verdict of every paper claim in config/claims.yaml"),
         "headline": ("initgen.headline:cli_headline",
