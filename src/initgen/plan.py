@@ -114,9 +114,12 @@ def render(jobs: dict[str, int] | None, rows: list[dict], device: str) -> str:
         table.append(cells)
     known = [r["GPU-hours (at most)"] for r in rows if r["GPU-hours (at most)"] is not None]
     missing = sum(r["GPU-hours (at most)"] is None for r in rows)
-    total = (f"Total: at most {sum(known):,.1f} GPU-hours for the {len(known)} measured rows"
-             + (f"; {missing} rows have no measurement on {device!r} (run benchmarks/train_throughput.py --record "
-                "on that GPU)" if missing else "") + ".")
+    advice = "run benchmarks/train_throughput.py --model M --image-size S --record benchmarks/throughput.json there"
+    if not known:
+        total = f"No GPU-hours: none of the {len(rows)} rows has a measurement on {device!r} ({advice})."
+    else:
+        total = (f"Total: at most {sum(known):,.1f} GPU-hours for the {len(known)} measured rows"
+                 + (f"; {missing} rows have no measurement on {device!r} ({advice})" if missing else "") + ".")
     parts.append(f"Pre-training and training on {device!r} (upper bound: epoch caps; runs stop at their target "
                  "accuracy):\n\n" + markdown_table(["dataset", "model", "input", "seeds", "epochs (cap)",
                                                      "images (at most)", "img/s", "measured", "GPU-hours"], table)
