@@ -11,7 +11,7 @@ FLAT_HESSIAN_CODE = code("curvature", "models/mlp", "signals", "experiments/flat
 FLAT_ANALYSIS_CODE = code("tables", "experiments/flat_minima")
 CURVATURE_PLOT_CODE = code("figures", "plots/curvature")
 DEEP_HESSIAN_CODE = code(
-    "checkpoint", "curvature", "data/loader", "data/registry", "models/zoo", "experiments/deep",
+    "checkpoint", "curvature", "data/loader", "data/registry", "models/zoo", "experiments/deep_train",
     "experiments/deep_hessian",
 )  # fmt: skip
 DEEP_HESSIAN_TABLE_CODE = code("tables", "models/zoo", "experiments/deep_hessian")

@@ -7,10 +7,10 @@ DEEP_SEEDS = DEEP.get("seeds") or config["seeds"]
 DEEP_INITS = ["random", "highbw"]
 DEEP_CORRUPTION = DEEP.get("corruption")
 DEEP_TRAIN_CODE = code(
-    "checkpoint", "train/classifier", "data/loader", "data/registry", "models/zoo", "experiments/deep"
+    "checkpoint", "train/classifier", "data/loader", "data/registry", "models/zoo", "experiments/deep_train"
 )
-DEEP_GRADIENT_CODE = code("checkpoint", "input_gradients", "data/registry", "models/zoo", "experiments/deep")
-DEEP_ANALYSIS_CODE = code("tables", "experiments/deep")
+DEEP_GRADIENT_CODE = code("checkpoint", "input_gradients", "data/registry", "models/zoo", "experiments/deep_train")
+DEEP_ANALYSIS_CODE = code("tables", "experiments/deep_analyze")
 DEEP_PLOT_CODE = code("figures", "input_gradients", "plots/deep")
 DEEP_RUN = "{dataset}/{model}/{init}/seed{seed}"
 
