@@ -1,7 +1,10 @@
-"""Shared test fixtures: a throw-away copy of the workflow to run Snakemake in."""
+"""Shared test fixtures: a throw-away copy of the workflow to run Snakemake in, the tiny test configs
+(tests/configs/<case>/config.yaml, given after config/config.yaml), and "edit a module, re-plan, restore"."""
 
 from __future__ import annotations
 
+import copy
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +15,30 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "src")
+CONFIGS = REPO / "tests" / "configs"
+
+
+def load_test_config(case: str) -> dict:
+    """The tiny config tests/configs/<case>/config.yaml (a fresh dict: callers may change it)."""
+    return yaml.safe_load((CONFIGS / case / "config.yaml").read_text())
+
+
+def tiny_toy_config() -> dict:
+    """The default toy config shrunk: width 16, few steps, 2 seeds, a coarse grid (derived from config/config.yaml,
+    so it follows the default's experiments and variants)."""
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    toy = copy.deepcopy(config["toy"])
+    toy["grid_points"] = 128
+    toy["experiments"]["fig1_depth"]["depths"] = [1, 2, 3]
+    for experiment in toy["experiments"].values():
+        for variant in experiment["variants"].values():
+            variant["model"]["width"] = 16
+            variant["train"]["steps"] = min(variant["train"]["steps"], 40)
+            if "lr_by_depth" in variant["train"]:  # Exp 1's per-depth step sizes, for the tiny depths
+                variant["train"]["lr_by_depth"] = {d: min(variant["train"]["lr_by_depth"].values()) for d in (1, 2, 3)}
+            if "steps" in variant["init"]:
+                variant["init"]["steps"] = 20
+    return {"seeds": [0, 1], "toy": toy}
 
 
 def copy_workflow(destination: Path) -> Path:
@@ -59,16 +86,17 @@ def planned_jobs(workdir: Path, *targets: str, overrides: dict | None = None) ->
 
 def planned_after_edit(workdir: Path, module: str, *targets: str, overrides: dict | None = None) -> dict[str, int]:
     """The jobs `snakemake -n` plans once src/initgen/<module> is edited (a comment appended); the file is restored
-    afterwards, whatever happens. An edit, not a bare mtime touch: Snakemake 9 skips inputs whose mtime changed but
-    whose content did not (which also keeps a `dvc pull` from rerunning everything), so writing the original back
-    leaves nothing to rerun for the next test."""
+    afterwards, content and modification time, whatever happens, so the next plan sees nothing changed. An edit,
+    not a bare mtime touch: Snakemake 9 skips inputs whose mtime changed but whose content did not (which also keeps
+    a `dvc pull` from rerunning everything)."""
     path = Path(workdir) / "src/initgen" / module
-    original = path.read_text()
+    original, stat = path.read_text(), path.stat()
     path.write_text(original + "\n# edited\n")
     try:
         return planned_jobs(workdir, *targets, overrides=overrides)
     finally:
         path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 @pytest.fixture

@@ -7,26 +7,13 @@ import copy
 
 import pytest
 import torch
-from conftest import copy_workflow, planned_after_edit, planned_jobs, run_snakemake
+from conftest import copy_workflow, load_test_config, planned_after_edit, planned_jobs, run_snakemake
 
 from initgen.experiments.deep_hessian import train_subset
 from initgen.results import read_json
 
 TARGETS = ("table4_deep_hessian", "fig9_deep_hessian")
-TINY = {
-    "seeds": [0, 1],
-    "deep": {
-        "seeds": [0, 1],
-        "datasets": {"digits": ["mlp"]},
-        "train": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},
-        "pretrain": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},
-    },
-    "deep_hessian": {
-        "datasets": {"digits": ["mlp"]},
-        "samples": 64,
-        "hessian": {"max_lanczos_steps": 40, "density_probes": 2, "density_steps": 15, "trace_max_probes": 20},
-    },
-}
+TINY = load_test_config("deep_hessian")  # tests/configs/deep_hessian/config.yaml
 
 
 def test_the_hessian_subset_is_seeded_and_the_same_for_every_run():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import planned_jobs, run_snakemake
+from conftest import load_test_config, planned_after_edit, planned_jobs, run_snakemake
 
 from initgen.results import read_json
 
@@ -47,17 +47,7 @@ def test_paper_config_plans_every_model_init_and_seed_for_table1_cifar10(workflo
     assert re.search(r"rule deep_train:.*?resources:[^\n]*gpu=1[^\n]*cpus_per_gpu=8", text, re.S)
 
 
-TINY = {
-    "seeds": [0, 1],
-    "deep": {
-        "seeds": [0, 1],
-        "datasets": {"digits": ["mlp"]},
-        "train": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},
-        "pretrain": {"lr": 0.05, "batch_size": 64, "max_epochs": 3, "target_train_acc": 0.99},
-        "corruption": {"dataset": "digits", "model": "mlp", "fractions": [0.5, 1.0]},
-        "input_gradients": {"images": 32, "batch_size": 32, "sample_values": 500},
-    },
-}
+TINY = load_test_config("deep")  # tests/configs/deep/config.yaml
 
 
 @pytest.mark.slow
@@ -110,9 +100,7 @@ def test_tiny_config_builds_the_default_deep_targets_end_to_end(workflow_copy: P
 
     # Nothing left to do; editing the plotting code reruns only the plots, not training or analysis.
     assert planned_jobs(workflow_copy, *DEEP_TARGETS, overrides=TINY) == {}
-    plots = workflow_copy / "src/initgen/plots/deep.py"
-    plots.write_text(plots.read_text() + "\n# edited\n")
-    assert planned_jobs(workflow_copy, *DEEP_TARGETS, overrides=TINY) == {
+    assert planned_after_edit(workflow_copy, "plots/deep.py", *DEEP_TARGETS, overrides=TINY) == {
         "deep_curves_digits": 1,
         "fig6_plot": 1,
         "corruption_plot": 1,

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, planned_jobs
-from test_related_workflow import TINY as RELATED_TINY
-from test_toy_workflow import tiny_toy_config
+from conftest import REPO, copy_workflow, load_test_config, planned_after_edit, planned_jobs, tiny_toy_config
 
 ARTIFACTS = ["fig5_highbw_1d", "linear_imbalance"]  # one 1-D and one related-paper artifact: seconds to build
 BIN = Path(sys.executable).parent
@@ -32,7 +30,7 @@ def load_generator():
 
 def tiny_config() -> dict:
     config = tiny_toy_config()
-    config["related"] = {"linear_imbalance": RELATED_TINY["related"]["linear_imbalance"]}
+    config["related"] = {"linear_imbalance": load_test_config("related")["related"]["linear_imbalance"]}
     return config
 
 
@@ -181,13 +179,7 @@ def test_fresh_clone_after_dvc_pull_has_nothing_to_do(pulled):
 
 def test_library_edit_in_the_pulled_clone_reruns_exactly_its_jobs(pulled):
     clone, _ = pulled
-    module = clone / "src/initgen/linear_nets.py"
-    original = module.read_text()
-    module.write_text(original + "\n# edited\n")
-    try:
-        jobs = planned_jobs(clone, *ARTIFACTS, overrides=tiny_config())
-    finally:
-        module.write_text(original)
+    jobs = planned_after_edit(clone, "linear_nets.py", *ARTIFACTS, overrides=tiny_config())
     # linear_nets is code of the run only: the run, then what reads it; no 1-D job.
     assert jobs == {"linear_imbalance_run": 1, "linear_imbalance_analyze": 1, "linear_imbalance_plot": 1,
                     "linear_imbalance": 1}

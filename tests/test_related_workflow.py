@@ -5,19 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import copy_workflow, planned_after_edit, planned_jobs, run_snakemake
+from conftest import copy_workflow, load_test_config, planned_after_edit, planned_jobs, run_snakemake
 
 from initgen.cli import main as initgen
 
 TARGETS = ("asi", "linear_imbalance", "linear_width")
-TINY = {
-    "seeds": [0, 1],
-    "related": {
-        "asi": {"width": 16, "epochs": 150, "n_test": 60, "std_sweep": [1.0, 4.0]},
-        "linear_imbalance": {"seeds": [0, 1], "D": 40, "n": 10, "h": 50, "iterations": 400, "record_every": 20},
-        "linear_width": {"seeds": [0, 1], "D": 40, "n": 10, "widths": [30, 80, 300], "max_iterations": 30000},
-    },
-}
+TINY = load_test_config("related")  # tests/configs/related/config.yaml
 FILES = {
     "asi": ["asi.png", "asi.pdf", "asi_sweep.png", "asi_sweep.pdf", "summary.csv", "summary.md", "summary.tex",
             "sweep.csv", "sweep.md", "sweep.tex"],

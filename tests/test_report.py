@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, planned_jobs, run_snakemake
-from test_deep_workflow import TINY as TINY_DEEP
-from test_related_workflow import TINY as TINY_RELATED
-from test_toy_workflow import tiny_toy_config
+from conftest import REPO, copy_workflow, load_test_config, planned_jobs, run_snakemake, tiny_toy_config
 
 from initgen import report
 from initgen.claims import VERDICTS
@@ -37,13 +34,14 @@ def tiny_curvature_config() -> dict:
                 variant["init"]["steps"] = 20
         tiny["flat_minima"] = flat
     if "deep_hessian" in config:
-        tiny["deep_hessian"] = {"datasets": TINY_DEEP["deep"]["datasets"], "samples": 32}
+        tiny["deep_hessian"] = {"datasets": load_test_config("deep")["deep"]["datasets"], "samples": 32}
     return tiny
 
 
 def tiny_config() -> dict:
     """The tiny configs of the workflow tests together: every artifact in minutes."""
-    return tiny_toy_config() | {"related": TINY_RELATED["related"], "deep": TINY_DEEP["deep"]} | tiny_curvature_config()
+    cases = {"related": load_test_config("related")["related"], "deep": load_test_config("deep")["deep"]}
+    return tiny_toy_config() | cases | tiny_curvature_config()
 
 
 @pytest.fixture(scope="module")

@@ -1,30 +1,12 @@
 """End to end: the five 1-D artifacts on a tiny config, determinism, and rerun-only-what-changed."""
 
-import copy
 import hashlib
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, planned_after_edit, planned_jobs, run_snakemake
+from conftest import copy_workflow, planned_after_edit, planned_jobs, run_snakemake, tiny_toy_config
 
 TOY_TARGETS = ["fig1_depth", "fig2_spectral_bias", "fig3_init_spectrum", "fig5_highbw_1d", "fig7_decay_rates"]
-
-
-def tiny_toy_config() -> dict:
-    """The default toy config shrunk: width 16, few steps, 2 seeds, a coarse grid."""
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    toy = copy.deepcopy(config["toy"])
-    toy["grid_points"] = 128
-    toy["experiments"]["fig1_depth"]["depths"] = [1, 2, 3]
-    for experiment in toy["experiments"].values():
-        for variant in experiment["variants"].values():
-            variant["model"]["width"] = 16
-            variant["train"]["steps"] = min(variant["train"]["steps"], 40)
-            if "lr_by_depth" in variant["train"]:  # Exp 1's per-depth step sizes, for the tiny depths
-                variant["train"]["lr_by_depth"] = {d: min(variant["train"]["lr_by_depth"].values()) for d in (1, 2, 3)}
-            if "steps" in variant["init"]:
-                variant["init"]["steps"] = 20
-    return {"seeds": [0, 1], "toy": toy}
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,7 @@ import pandas as pd
 import yaml
 
 from initgen.errors import UserFacingError
+from initgen.formatting import number
 from initgen.protocol import describe_failures
 from initgen.results import read_json, write_json
 from initgen.statistics import fisher_interval, seeds_for_correlation, seeds_for_t, spearman
@@ -461,22 +462,19 @@ def combine(verdicts) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ tables
-def _num(value) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
-
-
 def claims_frame(results: list[dict]) -> pd.DataFrame:
     """One row per check, grouped by claim: the table of verdicts with the numbers behind them."""
     rows = []
     for claim in results:
         for check in claim["checks"]:
-            interval = "n/a" if check.get("ci_low") is None else f"[{_num(check['ci_low'])}, {_num(check['ci_high'])}]"
+            interval = "n/a" if check.get("ci_low") is None else (
+                f"[{number(check['ci_low'])}, {number(check['ci_high'])}]")
             rows.append(
                 {
                     "Claim": claim["id"],
                     "Claim verdict": claim["verdict"],
                     "Check": check["check"],
-                    "Estimate": _num(check.get("estimate")),
+                    "Estimate": number(check.get("estimate")),
                     "Interval": interval,
                     "n valid of N": f"{check.get('n_valid', 0)} of {check.get('n_total', 0)}",
                     "n": check.get("n", 0),

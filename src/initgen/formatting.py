@@ -3,6 +3,7 @@
 From a results.summarize() dict ({mean, std, n, ci_low, ci_high, estimate?}); every helper prints 'n/a' when the
 number is missing:
     mean_pm_std(stats)          '0.123 ± 0.0456'            (mean alone when n = 1)
+    mean_pm_std_short(stats)    '0.123 ± 0.046'             the std to 2 significant digits
     interval(stats)             '[0.1, 0.2]'                (with_estimate: '0.15 [0.1, 0.2]')
     percent(stats)              '12.34 ± 0.56'              fractions in percent
     percent_interval(stats)     '[12.00, 13.00]'            signed=True: '[+1.20, -0.30]' (differences, pp)
@@ -26,6 +27,13 @@ def mean_pm_std(stats: dict, digits: int = 3) -> str:
     if stats.get("std") is None:
         return f"{stats['mean']:.{digits}g}"
     return f"{stats['mean']:.{digits}g} ± {stats['std']:.{digits}g}"
+
+
+def mean_pm_std_short(stats: dict) -> str:
+    """'mean ± std' with the mean to 3 and the std to 2 significant digits ('n/a' when missing)."""
+    if not stats or stats.get("mean") is None:
+        return "n/a"
+    return f"{stats['mean']:.3g}" + ("" if stats.get("std") is None else f" ± {stats['std']:.2g}")
 
 
 def interval(stats: dict, digits: int = 3, with_estimate: bool = False) -> str:

@@ -30,6 +30,7 @@ import yaml
 
 from initgen.claims import check_sanity, claims_frame, evaluate_claims, load_registry, summary_frame
 from initgen.errors import UserFacingError
+from initgen.names import caption_path
 from initgen.results import read_json, write_json, write_text
 from initgen.tables import write_table
 
@@ -77,12 +78,9 @@ window.addEventListener("load", function () {
 
 # ---------------------------------------------------------------------------------------------- pieces
 def caption_for(artifact: str, captions_dir) -> str:
-    """Caption text of an artifact: <artifact>.rst, else the family's (table1_cifar10 -> table1.rst)."""
-    for name in (artifact, artifact.split("_")[0]):
-        path = Path(captions_dir) / f"{name}.rst"
-        if path.exists():
-            return path.read_text().strip()
-    return ""
+    """Caption text of an artifact (the file names.caption_path finds, as Snakemake's report does), or ''."""
+    path = caption_path(artifact, captions_dir)
+    return "" if path is None else path.read_text().strip()
 
 
 def _paragraphs(text: str) -> str:

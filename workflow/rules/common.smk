@@ -1,12 +1,22 @@
-# Shared helpers for every rules file: config validation, code dependencies, params as CLI arguments.
+# What every rules file shares, in one place (included first by the Snakefile): config validation, the config
+# blocks the rules read, code dependencies, params as CLI arguments, and the functions of the rules
+# (helpers/*.smk, included at the end of this file; Snakemake's linter wants functions apart from rules):
+#   get_*              input, param and resource functions of rules (of wildcards, or of a rule's name)
+#   artifact_outputs   the one builder of an artifact's files under results/<artifact>/
+# A helper reads `config`, the constants of this file and its own arguments, never a global of a rules file:
+# the order of the includes carries no data. Names the library shares (table names, inits, captions) come from
+# initgen.names, so the workflow and the steps cannot name a file two ways.
+import functools
 import json
 import os
 import shlex
 import sys
 from pathlib import Path
 
+from initgen.cli import COMMANDS
 from initgen.config import coerce_numbers, load_schema, validate_config
 from initgen.imports import import_closure
+from initgen.names import INITS, caption_path, corruption_inits, table_name
 from snakemake.settings.types import DeploymentMethod
 
 # Fail before any job runs (so nothing is written) when the config is wrong; the message names the key.
@@ -27,23 +37,67 @@ ALL_TARGETS = []
 
 LIBRARY = Path("src/initgen")
 
+# ------------------------------------------------------------------------------------------- config blocks
+TOY = config["toy"]["experiments"]
+RELATED = config["related"]
+DEEP = config.get("deep") or {"datasets": {}}
+DEEP_SEEDS = DEEP.get("seeds") or config["seeds"]
+DEEP_INITS = list(INITS)
+DEEP_CORRUPTION = DEEP.get("corruption")
+FLAT = config.get("flat_minima")
+DEEP_HESSIAN = config.get("deep_hessian")
 
-def code(*modules):
-    """Source files a step depends on, as inputs of the steps: editing one reruns exactly the steps that can run it.
+
+def code(*steps):
+    """Source files a step can execute, as inputs of its rule: editing one reruns exactly the steps that can run it.
 
     Snakemake's own `code` trigger sees only the rule body, not the library it calls, hence this. Name the
-    modules the step's command runs, by path under src/initgen without .py (e.g. code("experiments/toy_train"));
-    everything they import from the library is added (initgen.imports reads the imports; nothing is listed by hand).
+    `initgen` command the rule's shell runs (code("toy-train")): its module (initgen.cli.COMMANDS) and everything
+    that module imports from the library, transitively, are the inputs (initgen.imports reads the imports with
+    `ast`; nothing is listed by hand). A name that is not a command is a module path under src/initgen without .py
+    (code("curves")), for a module a step loads by name where no import shows it.
     """
     names = []
-    for module in modules:
-        path = LIBRARY / f"{module}.py"
+    for step in steps:
+        if step in COMMANDS:
+            names.append(COMMANDS[step].split(":")[0])
+            continue
+        path = LIBRARY / f"{step}.py"
         if not path.exists():
-            raise ValueError(f"code(): no library module {path}")
-        names.append(".".join(("initgen", *Path(module).parts)))
-    return [str(f) for f in import_closure(LIBRARY, *names)]
+            raise ValueError(f"code(): {step!r} is neither an initgen command nor a library module ({path})")
+        names.append(".".join(("initgen", *Path(step).parts)))
+    return list(_closure(tuple(names)))
+
+
+@functools.cache
+def _closure(names):
+    return tuple(str(f) for f in import_closure(LIBRARY, *names))
 
 
 def as_arg(obj):
     """A config value as one shell-quoted JSON argument (sorted keys: same value, same command)."""
     return shlex.quote(json.dumps(obj, sort_keys=True))
+
+
+def artifact_outputs(artifact, figures=(), tables=(), metrics=True):
+    """Files of results/<artifact>/: metrics.json (unless metrics=False), then each figure stem as PNG and PDF,
+    then each table stem as CSV, Markdown and LaTeX. The one builder of output lists: every rule and target uses it.
+    """
+    folder = f"results/{artifact}"
+    return (
+        ([f"{folder}/metrics.json"] if metrics else [])
+        + [f"{folder}/{stem}{s}" for stem in figures for s in (".png", ".pdf")]
+        + [f"{folder}/{stem}{s}" for stem in tables for s in (".csv", ".md", ".tex")]
+    )
+
+
+def get_gpus(wildcards):
+    """The `gpu` resource of a training step: one when the config's device is cuda."""
+    return 1 if config["device"] == "cuda" else 0
+
+
+include: "helpers/data.smk"
+include: "helpers/toy.smk"
+include: "helpers/deep.smk"
+include: "helpers/curvature.smk"
+include: "helpers/report.smk"

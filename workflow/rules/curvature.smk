@@ -2,42 +2,29 @@
 # Exp 5: one training job per variant (every draw x seed batched) -> one Hessian job per variant -> table -> figure.
 # A.4: one Hessian job per trained classifier (checkpoints of deep.smk) -> table -> figure.
 # Editing src/initgen/curvature.py reruns the Hessian jobs, tables and figures, never a training job.
-FLAT = config.get("flat_minima")
-DEEP_HESSIAN = config.get("deep_hessian")
-FLAT_TRAIN_CODE = code(
-    "models/mlp", "init", "signals", "train/batched", "experiments/toy_train", "experiments/flat_minima_train"
-)
-FLAT_HESSIAN_CODE = code("curvature", "models/mlp", "signals", "experiments/flat_minima")
-FLAT_ANALYSIS_CODE = code("tables", "experiments/flat_minima")
-CURVATURE_PLOT_CODE = code("figures", "plots/curvature")
-DEEP_HESSIAN_CODE = code(
-    "checkpoint", "curvature", "data/loader", "data/registry", "models/zoo", "experiments/deep",
-    "experiments/deep_hessian",
-)  # fmt: skip
-DEEP_HESSIAN_TABLE_CODE = code("tables", "models/zoo", "experiments/deep_hessian")
-
-
-include: "helpers/curvature.smk"
+# Config: FLAT, DEEP_HESSIAN (common.smk); functions: helpers/curvature.smk.
 
 
 if FLAT:
+    TABLE2_OUTPUTS = artifact_outputs("table2_flat_minima", tables=["table2_flat_minima"])
+    FIG4_OUTPUTS = artifact_outputs("fig4_flat_minima", figures=["fig4_flat_minima"])
     FLAT_TRAINED = expand("results/table2_flat_minima/train/{variant}.npz", variant=FLAT["variants"])
     FLAT_HESSIAN = expand("results/table2_flat_minima/hessian/{variant}.json", variant=FLAT["variants"])
 
     rule flat_minima_train:
         input:
-            code=FLAT_TRAIN_CODE,
+            code=code("flat-minima-train"),
         output:
             "results/table2_flat_minima/train/{variant}.npz",
         params:
-            job=lambda w: as_arg(flat_minima_job(w.variant)),
+            job=get_flat_minima_job,
             seeds=as_arg(FLAT.get("seeds") or config["seeds"]),
             device=config["device"],
         wildcard_constraints:
             variant="|".join(FLAT["variants"]),
         threads: 1
         resources:
-            gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+            gpu=get_gpus,
         log:
             "logs/table2_flat_minima/train_{variant}.log",
         benchmark:
@@ -51,11 +38,11 @@ if FLAT:
     rule flat_minima_hessian:
         input:
             trained="results/table2_flat_minima/train/{variant}.npz",
-            code=FLAT_HESSIAN_CODE,
+            code=code("flat-minima-hessian"),
         output:
             "results/table2_flat_minima/hessian/{variant}.json",
         params:
-            hessian=as_arg(hessian_settings(FLAT)),
+            hessian=get_hessian_settings(FLAT),
             slice=as_arg(FLAT["slice"]),
         wildcard_constraints:
             variant="|".join(FLAT["variants"]),
@@ -73,9 +60,9 @@ if FLAT:
     rule flat_minima_analyze:
         input:
             hessian=FLAT_HESSIAN,
-            code=FLAT_ANALYSIS_CODE,
+            code=code("flat-minima-analyze"),
         output:
-            artifact_outputs("table2_flat_minima"),
+            TABLE2_OUTPUTS,
         params:
             out_dir=lambda w, output: os.path.dirname(output[0]),
         log:
@@ -92,9 +79,9 @@ if FLAT:
             trained=FLAT_TRAINED,
             hessian=FLAT_HESSIAN,
             metrics="results/table2_flat_minima/metrics.json",
-            code=CURVATURE_PLOT_CODE,
+            code=code("curvature-plot"),
         output:
-            artifact_outputs("fig4_flat_minima"),
+            FIG4_OUTPUTS,
         params:
             out_dir=lambda w, output: os.path.dirname(output[0]),
         log:
@@ -109,21 +96,22 @@ if FLAT:
 
     rule table2_flat_minima:
         input:
-            artifact_outputs("table2_flat_minima"),
+            TABLE2_OUTPUTS,
 
     rule fig4_flat_minima:
         input:
-            artifact_outputs("fig4_flat_minima"),
+            FIG4_OUTPUTS,
 
-    ALL_TARGETS.extend(artifact_outputs("table2_flat_minima") + artifact_outputs("fig4_flat_minima"))
+    ALL_TARGETS.extend(TABLE2_OUTPUTS + FIG4_OUTPUTS)
 
 
 if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
+    TABLE4_OUTPUTS = artifact_outputs("table4_deep_hessian", tables=["table4_deep_hessian"])
+    FIG9_OUTPUTS = artifact_outputs("fig9_deep_hessian", figures=["fig9_deep_hessian"])
     DEEP_HESSIAN_RUN = "results/table4_deep_hessian/runs/{dataset}/{model}/{init}/seed{seed}.json"
     DEEP_HESSIAN_FILES = [
         DEEP_HESSIAN_RUN.format(dataset=d, model=m, init=i, seed=s) for d, m, i, s in deep_hessian_runs()
     ]
-    DEEP_HESSIAN_RESOURCES = DEEP_HESSIAN.get("resources") or {}
 
     rule deep_hessian:
         wildcard_constraints:
@@ -134,17 +122,17 @@ if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
         input:
             checkpoint="checkpoints/{dataset}/{model}/{init}/seed{seed}/final.pt",
             train_json="results/deep/{dataset}/{model}/{init}/seed{seed}/train.json",
-            data=lambda w: DATA_PREPARED[w.dataset],
-            code=DEEP_HESSIAN_CODE,
+            data=get_prepared_data,
+            code=code("deep-hessian"),
         output:
             DEEP_HESSIAN_RUN,
         params:
-            job=lambda w: as_arg(deep_hessian_job(w)),
-            hessian=as_arg(hessian_settings(DEEP_HESSIAN)),
+            job=get_deep_hessian_job,
+            hessian=get_hessian_settings(DEEP_HESSIAN),
             device=config["device"],
-        threads: DEEP_HESSIAN_RESOURCES.get("threads", 1)
+        threads: get_deep_hessian_threads()
         resources:
-            **{k: v for k, v in DEEP_HESSIAN_RESOURCES.items() if k != "threads"},
+            **get_deep_hessian_resources(),
         log:
             "logs/table4_deep_hessian/{dataset}/{model}/{init}/seed{seed}.log",
         benchmark:
@@ -159,9 +147,9 @@ if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
     rule deep_hessian_table:
         input:
             runs=DEEP_HESSIAN_FILES,
-            code=DEEP_HESSIAN_TABLE_CODE,
+            code=code("deep-hessian-table"),
         output:
-            artifact_outputs("table4_deep_hessian"),
+            TABLE4_OUTPUTS,
         params:
             out_dir=lambda w, output: os.path.dirname(output[0]),
         log:
@@ -177,9 +165,9 @@ if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
         input:
             runs=DEEP_HESSIAN_FILES,
             metrics="results/table4_deep_hessian/metrics.json",
-            code=CURVATURE_PLOT_CODE,
+            code=code("curvature-plot"),
         output:
-            artifact_outputs("fig9_deep_hessian"),
+            FIG9_OUTPUTS,
         params:
             out_dir=lambda w, output: os.path.dirname(output[0]),
         log:
@@ -194,10 +182,10 @@ if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
 
     rule table4_deep_hessian:
         input:
-            artifact_outputs("table4_deep_hessian"),
+            TABLE4_OUTPUTS,
 
     rule fig9_deep_hessian:
         input:
-            artifact_outputs("fig9_deep_hessian"),
+            FIG9_OUTPUTS,
 
-    ALL_TARGETS.extend(artifact_outputs("table4_deep_hessian") + artifact_outputs("fig9_deep_hessian"))
+    ALL_TARGETS.extend(TABLE4_OUTPUTS + FIG9_OUTPUTS)

@@ -13,22 +13,8 @@ DATA_ARCHIVES = {
     "cifar100": "cifar-100-python.tar.gz",
     "tinyimagenet": "tiny-imagenet-200.zip",
 }
-DATA_MODULES = {  # each dataset's parsing modules, besides the registry and archives
-    "digits": ["data/digits"],
-    "cifar10": ["data/cifar"],
-    "cifar100": ["data/cifar"],
-    "tinyimagenet": ["data/tinyimagenet", "data/imagenet"],
-    "imagenet": ["data/imagenet"],
-}
-# The prepared splits of each dataset: a rule that trains on a dataset lists DATA_PREPARED[name] as input.
-DATA_PREPARED = {
-    name: [f"{DATA_ROOT}/prepared/{name}/{split}.pt" for split in ("train", "test")] for name in DATA_MODULES
-}
-DATA_PREPARE_INPUTS = {
-    name: {"code": code("data/registry", "data/archives", *modules)}
-    | ({"archive": f"{DATA_ROOT}/raw/{DATA_ARCHIVES[name]}"} if name in DATA_ARCHIVES else {})
-    for name, modules in DATA_MODULES.items()
-}
+# Every dataset a rule can prepare (digits ships with scikit-learn, imagenet is a user folder: not downloaded).
+DATASETS = ("digits", "cifar10", "cifar100", "tinyimagenet", "imagenet")
 
 
 for _name, _filename in DATA_ARCHIVES.items():
@@ -40,6 +26,8 @@ for _name, _filename in DATA_ARCHIVES.items():
             f"{DATA_ROOT}/raw/{_filename}",
         log:
             f"logs/data/download_{_name}.log",
+        benchmark:
+            f"logs/benchmark/data/download_{_name}.tsv"
         localrule: True
         params:
             name=_name,
@@ -54,7 +42,9 @@ for _name, _filename in DATA_ARCHIVES.items():
 
 rule data_prepare:
     input:
-        unpack(lambda w: DATA_PREPARE_INPUTS[w.name]),
+        # no archive for digits and imagenet (see above); the code: initgen.data.registry imports every parser
+        archive=lambda w: ([f"{DATA_ROOT}/raw/{DATA_ARCHIVES[w.name]}"] if w.name in DATA_ARCHIVES else []),
+        code=code("data-prepare"),
     output:
         train=f"{DATA_ROOT}/prepared/{{name}}/train.pt",
         test=f"{DATA_ROOT}/prepared/{{name}}/test.pt",
@@ -63,10 +53,10 @@ rule data_prepare:
     benchmark:
         "logs/benchmark/data/prepare_{name}.tsv"
     wildcard_constraints:
-        name="|".join(DATA_MODULES),
+        name="|".join(DATASETS),
     params:
         # The dataset's config block data.<name> (empty when it has none): changing it reruns the preparation.
-        options=lambda w: as_arg(config["data"].get(w.name, {})),
+        options=get_data_options,
         root=lambda w, output: str(Path(output.train).parent.parent.parent),
     conda:
         ENV

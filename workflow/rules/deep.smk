@@ -2,20 +2,8 @@
 # One pre-training job and one training job per dataset/model/init/seed (a cluster runs them side by side);
 # checkpoints under checkpoints/<dataset>/<model>/<init>/seed<k>/, per-run results under results/deep/.
 #   init: random | highbw (pre-trained on shuffled labels) | corrupt<p> (a fraction p shuffled, the sweep)
-DEEP = config.get("deep") or {"datasets": {}}
-DEEP_SEEDS = DEEP.get("seeds") or config["seeds"]
-DEEP_INITS = ["random", "highbw"]
-DEEP_CORRUPTION = DEEP.get("corruption")
-DEEP_TRAIN_CODE = code(
-    "checkpoint", "train/classifier", "data/loader", "data/registry", "models/zoo", "experiments/deep"
-)
-DEEP_GRADIENT_CODE = code("checkpoint", "input_gradients", "data/registry", "models/zoo", "experiments/deep")
-DEEP_ANALYSIS_CODE = code("tables", "experiments/deep")
-DEEP_PLOT_CODE = code("figures", "input_gradients", "plots/deep")
+# Config: DEEP, DEEP_SEEDS, DEEP_INITS, DEEP_CORRUPTION (common.smk); functions: helpers/deep.smk.
 DEEP_RUN = "{dataset}/{model}/{init}/seed{seed}"
-
-
-include: "helpers/deep.smk"
 
 
 # Per rule (not global: other rules files may use the same wildcard names for other things).
@@ -31,18 +19,18 @@ rule deep_pretrain:
     wildcard_constraints:
         **DEEP_WILDCARDS,
     input:
-        data=lambda w: DATA_PREPARED[w.dataset],
-        code=DEEP_TRAIN_CODE,
+        data=get_prepared_data,
+        code=code("deep-pretrain"),
     output:
         checkpoint=f"checkpoints/{DEEP_RUN}/pretrained.pt",
         json=f"results/deep/{DEEP_RUN}/pretrain.json",
         history=f"results/deep/{DEEP_RUN}/pretrain.csv",
     params:
-        job=lambda w: as_arg(deep_job(w, "pretrain")),
+        job=lambda w: get_deep_job(w, "pretrain"),
         device=config["device"],
-    threads: deep_threads("pretrain")
+    threads: get_deep_threads("pretrain")
     resources:
-        **deep_resources("pretrain"),
+        **get_deep_resources("pretrain"),
     log:
         f"logs/deep/{DEEP_RUN}/pretrain.log",
     benchmark:
@@ -58,18 +46,18 @@ rule deep_train:
     wildcard_constraints:
         **DEEP_WILDCARDS,
     input:
-        unpack(deep_train_inputs),
+        unpack(get_deep_train_inputs),
     output:
         checkpoint=f"checkpoints/{DEEP_RUN}/final.pt",
         json=f"results/deep/{DEEP_RUN}/train.json",
         history=f"results/deep/{DEEP_RUN}/train.csv",
     params:
-        job=lambda w: as_arg(deep_job(w, "train")),
+        job=lambda w: get_deep_job(w, "train"),
         device=config["device"],
         pretrained=lambda w, input: f"--pretrained {input.pretrained}" if "pretrained" in input.keys() else "",
-    threads: deep_threads("train")
+    threads: get_deep_threads("train")
     resources:
-        **deep_resources("train"),
+        **get_deep_resources("train"),
     log:
         f"logs/deep/{DEEP_RUN}/train.log",
     benchmark:
@@ -85,36 +73,22 @@ rule deep_input_gradients:
     wildcard_constraints:
         **DEEP_WILDCARDS,
     input:
-        data=lambda w: DATA_PREPARED[w.dataset],
-        pretrained=lambda w: (
-            []
-            if w.init == "random"
-            else expand(f"checkpoints/{w.dataset}/{w.model}/{w.init}/seed{{seed}}/pretrained.pt", seed=DEEP_SEEDS)
-        ),
-        code=DEEP_GRADIENT_CODE,
+        data=get_prepared_data,
+        pretrained=get_deep_pretrained_checkpoints,
+        code=code("deep-input-gradients"),
     output:
         "results/deep/{dataset}/{model}/{init}/input_gradients.npz",
     params:
-        job=lambda w: as_arg(
-            {
-                "dataset": w.dataset,
-                "model": w.model,
-                "init": w.init,
-                "data_root": config["data"]["root"],
-                "data_options": config["data"].get(w.dataset, {}),
-            }
-            | DEEP.get(
-                "input_gradients",
-                {"images": 256, "batch_size": 128, "sample_values": 20000, "calibration_images": 1024},
-            )
-        ),
+        job=get_deep_gradient_job,
         seeds=as_arg(DEEP_SEEDS),
         device=config["device"],
-    threads: deep_threads("input_gradients")
+    threads: get_deep_threads("input_gradients")
     resources:
-        **deep_resources("input_gradients"),
+        **get_deep_resources("input_gradients"),
     log:
         "logs/deep/{dataset}/{model}/{init}/input_gradients.log",
+    benchmark:
+        "logs/benchmark/deep/{dataset}/{model}/{init}/input_gradients.tsv"
     conda:
         ENV
     shell:
@@ -124,7 +98,9 @@ rule deep_input_gradients:
 
 # ----------------------------------------------------------------------------------- Table 1 / Table 3
 for _dataset, _models in DEEP["datasets"].items():
-    _table = deep_table(_dataset)
+    _table = table_name(_dataset)
+    _table_files = artifact_outputs(_table, tables=[_table])
+    _curves_files = artifact_outputs(_table, figures=["curves"], metrics=False)
 
     rule:
         name:
@@ -132,15 +108,17 @@ for _dataset, _models in DEEP["datasets"].items():
         input:
             train=train_jsons(_dataset, _models, DEEP_INITS),
             pretrain=pretrain_jsons(_dataset, _models, DEEP_INITS),
-            code=DEEP_ANALYSIS_CODE,
+            code=code("deep-table"),
         output:
-            table_outputs(_dataset),
+            _table_files,
         params:
             dataset=_dataset,
             models=as_arg(_models),
             out_dir=lambda w, output: os.path.dirname(output[0]),
         log:
             f"logs/{_table}/table.log",
+        benchmark:
+            f"logs/benchmark/{_table}/table.tsv"
         localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
@@ -152,15 +130,17 @@ for _dataset, _models in DEEP["datasets"].items():
         name:
             f"deep_curves_{_dataset}"
         input:
-            histories=[f.replace("train.json", "train.csv") for f in train_jsons(_dataset, _models, DEEP_INITS)],
-            code=DEEP_PLOT_CODE,
+            histories=train_csvs(_dataset, _models, DEEP_INITS),
+            code=code("deep-plot"),
         output:
-            curves_outputs(_dataset),
+            _curves_files,
         params:
             stem=lambda w, output: os.path.splitext(output[0])[0],
             title=f"{_dataset}: training on true labels",
         log:
             f"logs/{_table}/curves.log",
+        benchmark:
+            f"logs/benchmark/{_table}/curves.tsv"
         localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
@@ -172,9 +152,9 @@ for _dataset, _models in DEEP["datasets"].items():
         name:
             _table
         input:
-            table_outputs(_dataset) + curves_outputs(_dataset),
+            _table_files + _curves_files,
 
-    ALL_TARGETS.extend(table_outputs(_dataset) + curves_outputs(_dataset))
+    ALL_TARGETS.extend(_table_files + _curves_files)
 
 
 # ------------------------------------------------------------------------------------------------- Fig 6
@@ -184,22 +164,21 @@ FIG6_GRADIENTS = [
     for m in models
     for i in DEEP_INITS
 ]
-FIG6_OUTPUTS = ["results/fig6_input_gradients/metrics.json"] + [
-    f"results/fig6_input_gradients/{name}{s}"
-    for name, suffixes in (("bandwidth", (".csv", ".md", ".tex")), ("fig6_input_gradients", (".png", ".pdf")))
-    for s in suffixes
-]
+FIG6_METRICS = artifact_outputs("fig6_input_gradients", tables=["bandwidth"])
+FIG6_FIGURE = artifact_outputs("fig6_input_gradients", figures=["fig6_input_gradients"], metrics=False)
 
 if FIG6_GRADIENTS:
 
     rule fig6_metrics:
         input:
             gradients=FIG6_GRADIENTS,
-            code=DEEP_ANALYSIS_CODE,
+            code=code("deep-fig6-metrics"),
         output:
-            FIG6_OUTPUTS[:4],
+            FIG6_METRICS,
         log:
             "logs/fig6_input_gradients/metrics.log",
+        benchmark:
+            "logs/benchmark/fig6_input_gradients/metrics.tsv"
         localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
@@ -210,11 +189,13 @@ if FIG6_GRADIENTS:
     rule fig6_plot:
         input:
             gradients=FIG6_GRADIENTS,
-            code=DEEP_PLOT_CODE,
+            code=code("deep-plot"),
         output:
-            FIG6_OUTPUTS[4:],
+            FIG6_FIGURE,
         log:
             "logs/fig6_input_gradients/plot.log",
+        benchmark:
+            "logs/benchmark/fig6_input_gradients/plot.tsv"
         localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
@@ -224,31 +205,32 @@ if FIG6_GRADIENTS:
 
     rule fig6_input_gradients:
         input:
-            FIG6_OUTPUTS,
+            FIG6_METRICS + FIG6_FIGURE,
 
-    ALL_TARGETS.extend(FIG6_OUTPUTS)
+    ALL_TARGETS.extend(FIG6_METRICS + FIG6_FIGURE)
 
 
 # ------------------------------------------------------------------------------ label-corruption sweep
 if DEEP_CORRUPTION:
     _d, _m = DEEP_CORRUPTION["dataset"], DEEP_CORRUPTION["model"]
-    CORRUPTION_INITS = ["random"] + corruption_inits()
-    CORRUPTION_OUTPUTS = ["results/corruption_sweep/metrics.json"] + [
-        f"results/corruption_sweep/corruption_sweep{s}" for s in (".csv", ".md", ".tex", ".png", ".pdf")
-    ]
+    CORRUPTION_INITS = corruption_sweep_inits()
+    CORRUPTION_METRICS = artifact_outputs("corruption_sweep", tables=["corruption_sweep"])
+    CORRUPTION_FIGURE = artifact_outputs("corruption_sweep", figures=["corruption_sweep"], metrics=False)
 
     rule corruption_metrics:
         input:
             train=train_jsons(_d, [_m], CORRUPTION_INITS),
             pretrain=pretrain_jsons(_d, [_m], CORRUPTION_INITS),
             gradients=[f"results/deep/{_d}/{_m}/{i}/input_gradients.npz" for i in CORRUPTION_INITS],
-            code=DEEP_ANALYSIS_CODE,
+            code=code("deep-corruption-metrics"),
         output:
-            CORRUPTION_OUTPUTS[:4],
+            CORRUPTION_METRICS,
         params:
             spec=as_arg(DEEP_CORRUPTION),
         log:
             "logs/corruption_sweep/metrics.log",
+        benchmark:
+            "logs/benchmark/corruption_sweep/metrics.tsv"
         localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
@@ -259,11 +241,13 @@ if DEEP_CORRUPTION:
     rule corruption_plot:
         input:
             metrics="results/corruption_sweep/metrics.json",
-            code=DEEP_PLOT_CODE,
+            code=code("deep-plot"),
         output:
-            CORRUPTION_OUTPUTS[4:],
+            CORRUPTION_FIGURE,
         log:
             "logs/corruption_sweep/plot.log",
+        benchmark:
+            "logs/benchmark/corruption_sweep/plot.tsv"
         localrule: True  # rendering: runs where Snakemake runs, not as a cluster job
         conda:
             ENV
@@ -272,6 +256,6 @@ if DEEP_CORRUPTION:
 
     rule corruption_sweep:
         input:
-            CORRUPTION_OUTPUTS,
+            CORRUPTION_METRICS + CORRUPTION_FIGURE,
 
-    ALL_TARGETS.extend(CORRUPTION_OUTPUTS)
+    ALL_TARGETS.extend(CORRUPTION_METRICS + CORRUPTION_FIGURE)

@@ -1,6 +1,6 @@
 # The related papers (SPEC "ASI" and "Overparametrized linear networks"): asi, linear_imbalance, linear_width.
 # Per artifact: run step(s) -> related_analyze (metrics.json) -> related_plot (figures, tables).
-RELATED = config["related"]
+# Config: RELATED (common.smk).
 RELATED_ARTIFACTS = ("asi", "linear_imbalance", "linear_width")
 RELATED_RUNS = {
     "asi": ["results/asi/main.npz", "results/asi/sweep.npz"],
@@ -17,18 +17,9 @@ RELATED_TABLES = {"asi": ["summary", "sweep"], "linear_imbalance": ["summary"], 
 # separate modules so that editing one reruns only its own artifact.
 
 
-# Per artifact: metrics.json, then its figures (PNG + PDF) and tables (CSV, Markdown, LaTeX).
-RELATED_OUTPUTS = {
-    artifact: [f"results/{artifact}/metrics.json"]
-    + [f"results/{artifact}/{stem}{s}" for stem in RELATED_FIGURES[artifact] for s in (".png", ".pdf")]
-    + [f"results/{artifact}/{stem}{s}" for stem in RELATED_TABLES[artifact] for s in (".csv", ".md", ".tex")]
-    for artifact in RELATED_ARTIFACTS
-}
-
-
 rule asi_run:
     input:
-        code=code("experiments/related"),
+        code=code("asi-run"),
     output:
         "results/asi/{part}.npz",
     params:
@@ -39,7 +30,7 @@ rule asi_run:
         part="main|sweep",
     threads: 1
     resources:
-        gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+        gpu=get_gpus,
     log:
         "logs/asi/run_{part}.log",
     benchmark:
@@ -53,7 +44,7 @@ rule asi_run:
 
 rule linear_imbalance_run:
     input:
-        code=code("experiments/linear_runs"),
+        code=code("linear-imbalance-run"),
     output:
         "results/linear_imbalance/runs.npz",
     params:
@@ -62,7 +53,7 @@ rule linear_imbalance_run:
         device=config["device"],
     threads: 1
     resources:
-        gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+        gpu=get_gpus,
     log:
         "logs/linear_imbalance/run.log",
     benchmark:
@@ -76,7 +67,7 @@ rule linear_imbalance_run:
 
 rule linear_width_run:
     input:
-        code=code("experiments/linear_runs"),
+        code=code("linear-width-run"),
     output:
         "results/linear_width/runs.npz",
     params:
@@ -85,7 +76,7 @@ rule linear_width_run:
         device=config["device"],
     threads: 1
     resources:
-        gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+        gpu=get_gpus,
     log:
         "logs/linear_width/run.log",
     benchmark:
@@ -99,13 +90,15 @@ rule linear_width_run:
 
 # Analysis and plots, one rule each per artifact (their outputs differ), plus the target rule named after it.
 for _artifact in RELATED_ARTIFACTS:
+    _outputs = artifact_outputs(_artifact, RELATED_FIGURES[_artifact], RELATED_TABLES[_artifact])
+    _plots = artifact_outputs(_artifact, RELATED_FIGURES[_artifact], RELATED_TABLES[_artifact], metrics=False)
 
     rule:
         name:
             f"{_artifact}_analyze"
         input:
             runs=RELATED_RUNS[_artifact],
-            code=code("experiments/related_analyze"),
+            code=code("related-analyze"),
         output:
             f"results/{_artifact}/metrics.json",
         params:
@@ -126,9 +119,9 @@ for _artifact in RELATED_ARTIFACTS:
         input:
             runs=RELATED_RUNS[_artifact],
             metrics=f"results/{_artifact}/metrics.json",
-            code=code("figures", "tables", "plots/related"),
+            code=code("related-plot"),
         output:
-            RELATED_OUTPUTS[_artifact][1:],
+            _plots,
         params:
             artifact=_artifact,
             out_dir=lambda w, output: os.path.dirname(output[0]),
@@ -147,6 +140,6 @@ for _artifact in RELATED_ARTIFACTS:
         name:
             _artifact
         input:
-            RELATED_OUTPUTS[_artifact],
+            _outputs,
 
-    ALL_TARGETS.extend(RELATED_OUTPUTS[_artifact])
+    ALL_TARGETS.extend(_outputs)

@@ -3,25 +3,18 @@
 # environment, run times). Include this file LAST: it reads ALL_TARGETS as the other rules files left it.
 from snakemake import __version__ as SNAKEMAKE_VERSION
 
-
-include: "helpers/report.smk"
-
-
 # Figures marked for `snakemake --report`, captions from workflow/report/<artifact>.rst.
 ALL_TARGETS[:] = reported(ALL_TARGETS)
 ARTIFACT_FILES = list(ALL_TARGETS)
-DOSE_RESPONSE_OUTPUTS = ["results/dose_response/metrics.json"] + [
-    f"results/dose_response/dose_response{s}" for s in (".png", ".pdf", ".csv", ".md", ".tex")
-]
-REPORT_OUTPUTS = ["results/report/index.html", "results/report/metrics.json"] + [
-    f"results/report/{table}{s}" for table in ("claims", "claims_detail") for s in (".csv", ".md", ".tex")
-]
+DOSE_RESPONSE_OUTPUTS = artifact_outputs("dose_response", figures=["dose_response"], tables=["dose_response"])
+REPORT_HTML = "results/report/index.html"
+REPORT_TABLES = artifact_outputs("report", tables=["claims", "claims_detail"])
 
 
 rule dose_response_metrics:
     input:
         metrics=metrics_files(ARTIFACT_FILES),
-        code=code("claims", "dose_response", "figures", "tables"),
+        code=code("dose-response"),
     output:
         DOSE_RESPONSE_OUTPUTS,
     params:
@@ -46,10 +39,10 @@ rule report:
         files=reported(ARTIFACT_FILES + DOSE_RESPONSE_OUTPUTS),
         registry="config/claims.yaml",
         captions=sorted(glob.glob("workflow/report/*.rst")),
-        code=code("claims", "report", "tables"),
+        code=code("report"),
     output:
-        html=report(REPORT_OUTPUTS[0], caption="../report/report.rst", category="Report"),
-        tables=REPORT_OUTPUTS[1:],
+        html=report(REPORT_HTML, caption="../report/report.rst", category="Report"),
+        tables=REPORT_TABLES,
     params:
         config=as_arg(config),
         snakemake_version=SNAKEMAKE_VERSION,
@@ -68,4 +61,4 @@ rule report:
         " --out-dir {params.out_dir} > {log} 2>&1"
 
 
-ALL_TARGETS.extend(DOSE_RESPONSE_OUTPUTS + REPORT_OUTPUTS)
+ALL_TARGETS.extend(DOSE_RESPONSE_OUTPUTS + [REPORT_HTML] + REPORT_TABLES)

@@ -1,28 +1,22 @@
 # The main paper's 1-D experiments: fig1_depth, fig2_spectral_bias, fig3_init_spectrum, fig5_highbw_1d,
 # fig7_decay_rates. Per artifact: one training job per variant -> one analysis job -> one plotting job.
-TOY = config["toy"]["experiments"]
-TOY_CODE_TRAIN = code("models/mlp", "init", "signals", "train/batched", "experiments/toy_train")
-TOY_CODE_ANALYZE = code("spectra", "signals", "experiments/toy_analyze")
-TOY_CODE_PLOT = code("figures", "tables", "plots/toy")
-
-
-include: "helpers/toy.smk"
+# Config: TOY (common.smk); functions: helpers/toy.smk.
 
 
 rule toy_train:
     input:
-        code=TOY_CODE_TRAIN,
+        code=code("toy-train"),
     output:
         "results/{artifact}/train/{variant}.npz",
     params:
-        job=lambda w: as_arg(toy_job(w.artifact, w.variant)),
+        job=get_toy_job,
         seeds=as_arg(config["seeds"]),
         device=config["device"],
     wildcard_constraints:
         artifact="|".join(TOY) or "^$",
     threads: 1
     resources:
-        gpu=lambda w: 1 if config["device"] == "cuda" else 0,
+        gpu=get_gpus,
     log:
         "logs/{artifact}/train_{variant}.log",
     benchmark:
@@ -36,13 +30,13 @@ rule toy_train:
 
 rule toy_analyze:
     input:
-        trained=toy_trained,
-        code=TOY_CODE_ANALYZE,
+        trained=get_toy_trained,
+        code=code("toy-analyze"),
     output:
         metrics="results/{artifact}/metrics.json",
         spectra="results/{artifact}/spectra.npz",
     params:
-        experiment=lambda w: as_arg(toy_analysis_spec(w.artifact)),
+        experiment=get_toy_analysis_spec,
     wildcard_constraints:
         artifact="|".join(TOY) or "^$",
     log:
@@ -58,10 +52,10 @@ rule toy_analyze:
 
 rule toy_plot:
     input:
-        trained=toy_trained,
+        trained=get_toy_trained,
         metrics="results/{artifact}/metrics.json",
         spectra="results/{artifact}/spectra.npz",
-        code=TOY_CODE_PLOT,
+        code=code("toy-plot"),
     output:
         figure=multiext("results/{artifact}/{artifact}", ".png", ".pdf"),
         table=multiext("results/{artifact}/summary", ".csv", ".md", ".tex"),
@@ -81,11 +75,12 @@ rule toy_plot:
 
 # One target rule per artifact, named after it: `snakemake fig1_depth`.
 for _artifact in TOY:
+    _outputs = artifact_outputs(_artifact, figures=[_artifact], tables=["summary"])
 
     rule:
         name:
             _artifact
         input:
-            toy_outputs(_artifact),
+            _outputs,
 
-    ALL_TARGETS.extend(toy_outputs(_artifact))
+    ALL_TARGETS.extend(_outputs)

@@ -25,9 +25,10 @@ from initgen.curvature import hessian_metrics, make_batches, resolve_settings, r
 from initgen.data.loader import InMemoryBatches
 from initgen.data.registry import dataset_info, load_split
 from initgen.errors import UserFacingError
-from initgen.experiments.deep import INITS, initial_model
+from initgen.experiments.deep_train import initial_model
 from initgen.formatting import mean_pm_std, percent
 from initgen.models.zoo import display_name
+from initgen.names import INITS
 from initgen.results import read_json, summarize_runs, write_json
 from initgen.runtime import add_runtime_arguments, setup
 from initgen.tables import write_table

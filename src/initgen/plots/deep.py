@@ -1,4 +1,5 @@
-"""Figures of the deep-classifier experiments; they only read results written by experiments/deep.py.
+"""Figures of the deep-classifier experiments; they only read results written by experiments/deep_train.py and
+experiments/deep_analyze.py.
 
 - training curves of a table's runs (train and test accuracy per epoch, random vs high-B/W init);
 - Fig 6: histograms of input gradients, random vs random-label-pretrained, mean +- std over seeds per bin;

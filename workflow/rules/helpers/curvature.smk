@@ -1,21 +1,15 @@
-# Functions of workflow/rules/curvature.smk (Snakemake's linter wants functions apart from rules).
+# Functions of workflow/rules/curvature.smk (config: FLAT, DEEP_HESSIAN, DEEP, DEEP_SEEDS, DEEP_INITS in common.smk).
 
 
-def flat_minima_job(variant):
+def get_flat_minima_job(wildcards):
     """What one Exp 5 training job needs, and nothing else (editing another variant does not rerun it)."""
     keys = ("draws", "draw_seed", "amplitudes", "frequencies", "train_x", "test_points")
-    return {k: FLAT[k] for k in keys} | {"variant": FLAT["variants"][variant]}
+    return as_arg({k: FLAT[k] for k in keys} | {"variant": FLAT["variants"][wildcards.variant]})
 
 
-def hessian_settings(block):
-    """The top-level `hessian:` settings with an artifact's own `hessian:` overrides on top."""
-    return (config.get("hessian") or {}) | (block.get("hessian") or {})
-
-
-def artifact_outputs(artifact):
-    stem = f"results/{artifact}/{artifact}"
-    suffixes = (".csv", ".md", ".tex") if artifact.startswith("table") else (".png", ".pdf")
-    return [f"results/{artifact}/metrics.json"] + [f"{stem}{s}" for s in suffixes]
+def get_hessian_settings(block):
+    """The top-level `hessian:` settings with an artifact's own `hessian:` overrides on top, as an argument."""
+    return as_arg((config.get("hessian") or {}) | (block.get("hessian") or {}))
 
 
 def deep_hessian_runs():
@@ -31,13 +25,24 @@ def deep_hessian_runs():
     return runs
 
 
-def deep_hessian_job(w):
-    return {
-        "dataset": w.dataset,
-        "model": w.model,
-        "init": w.init,
-        "seed": int(w.seed),
-        "samples": DEEP_HESSIAN.get("samples"),
-        "data_root": config["data"]["root"],
-        "data_options": config["data"].get(w.dataset, {}),
-    }
+def get_deep_hessian_job(wildcards):
+    return as_arg(
+        {
+            "dataset": wildcards.dataset,
+            "model": wildcards.model,
+            "init": wildcards.init,
+            "seed": int(wildcards.seed),
+            "samples": DEEP_HESSIAN.get("samples"),
+            "data_root": config["data"]["root"],
+            "data_options": config["data"].get(wildcards.dataset, {}),
+        }
+    )
+
+
+def get_deep_hessian_resources():
+    """Snakemake resources of a deep_hessian job from config deep_hessian.resources (threads are separate)."""
+    return {k: v for k, v in (DEEP_HESSIAN.get("resources") or {}).items() if k != "threads"}
+
+
+def get_deep_hessian_threads():
+    return (DEEP_HESSIAN.get("resources") or {}).get("threads", 1)

@@ -1,4 +1,4 @@
-# Functions of workflow/rules/report.smk (Snakemake's linter wants functions apart from rules).
+# Functions of workflow/rules/report.smk.
 import glob
 
 
@@ -8,11 +8,8 @@ def caption_file(artifact):
     Absolute, because Snakemake resolves a relative caption against the file of each rule that lists the output
     (the Snakefile's `all`, and report.smk's `report`).
     """
-    folder = Path(workflow.basedir) / "workflow" / "report"
-    for name in (artifact, artifact.split("_")[0]):
-        if (folder / f"{name}.rst").exists():
-            return str(folder / f"{name}.rst")
-    return None
+    path = caption_path(artifact, Path(workflow.basedir) / "workflow" / "report")  # the one the report reads
+    return None if path is None else str(path)
 
 
 def reported(files):
