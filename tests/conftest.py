@@ -31,6 +31,8 @@ def tiny_toy_config() -> dict:
     toy["grid_points"] = 128
     toy["experiments"]["fig1_depth"]["depths"] = [1, 2, 3]
     for experiment in toy["experiments"].values():
+        if experiment["train_x"]["kind"] == "grid":  # Exp 2 measures on its training grid: it must lie on the grid
+            experiment["train_x"]["n"] = min(experiment["train_x"]["n"], toy["grid_points"])
         for variant in experiment["variants"].values():
             variant["model"]["width"] = 16
             variant["train"]["steps"] = min(variant["train"]["steps"], 40)
