@@ -35,6 +35,13 @@ if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
 # Every rule appends the files its target rules produce; `rule all` builds them all.
 ALL_TARGETS = []
 
+
+# Wildcards that mean the same in every rule; the rest (artifact, variant, dataset, model, init) are constrained per
+# rule, to the names that rule knows.
+wildcard_constraints:
+    seed=r"\d+",
+
+
 LIBRARY = Path("src/initgen")
 
 # ------------------------------------------------------------------------------------------- config blocks

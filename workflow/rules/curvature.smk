@@ -118,7 +118,6 @@ if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
             dataset="|".join(DEEP_HESSIAN["datasets"]),
             model="[a-z0-9_]+",
             init="random|highbw",
-            seed=r"\d+",
         input:
             checkpoint="checkpoints/{dataset}/{model}/{init}/seed{seed}/final.pt",
             train_json="results/deep/{dataset}/{model}/{init}/seed{seed}/train.json",

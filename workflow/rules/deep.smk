@@ -6,12 +6,11 @@
 DEEP_RUN = "{dataset}/{model}/{init}/seed{seed}"
 
 
-# Per rule (not global: other rules files may use the same wildcard names for other things).
+# Per rule (other rules files use the same wildcard names for other sets); seed is global (common.smk).
 DEEP_WILDCARDS = {
     "dataset": "|".join(DEEP["datasets"]) or "^$",
     "model": "[a-z0-9_]+",
     "init": r"random|highbw|corrupt[0-9.]+",
-    "seed": r"\d+",
 }
 
 

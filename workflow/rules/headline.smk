@@ -15,13 +15,15 @@ rule headline:
     input:
         metrics="results/{artifact}/metrics.json",
         claims="config/claims.yaml",
-        curves=toy_curves,  # built with the headline, so that the DVC stage's one request makes them
+        curves=get_headline_curves,  # built with the headline, so that the DVC stage's one request makes them
         code=code("headline"),
     output:
         headline="results/{artifact}/headline.json",
         runs="results/{artifact}/runs.csv",
     log:
         "logs/{artifact}/headline.log",
+    benchmark:
+        "logs/benchmark/{artifact}/headline.tsv"
     wildcard_constraints:
         artifact="|".join(HEADLINE_ARTIFACTS) or "^$",
     localrule: True
@@ -35,11 +37,13 @@ rule headline:
 rule toy_curves:
     input:
         trained="results/{artifact}/train/{variant}.npz",
-        code=code("curves"),
+        code=code("toy-curves"),
     output:
         "results/{artifact}/curves/{variant}.csv",
     log:
         "logs/{artifact}/curves_{variant}.log",
+    benchmark:
+        "logs/benchmark/{artifact}/curves_{variant}.tsv"
     wildcard_constraints:
         artifact="|".join(TOY) or "^$",
     localrule: True
@@ -52,11 +56,13 @@ rule toy_curves:
 rule linear_imbalance_curves:
     input:
         runs="results/linear_imbalance/runs.npz",
-        code=code("curves"),
+        code=code("linear-curves"),
     output:
         "results/linear_imbalance/curves.csv",
     log:
         "logs/linear_imbalance/curves.log",
+    benchmark:
+        "logs/benchmark/linear_imbalance/curves.tsv"
     localrule: True
     conda:
         ENV

@@ -4,7 +4,7 @@ def headline_artifacts(targets):
     return sorted({p.parent.name for p in paths if p.name == "metrics.json" and p.parts[0] == "results"})
 
 
-def toy_curves(wildcards):
+def get_headline_curves(wildcards):
     """The artifact's curves for DVC's plots: per variant for a 1-D artifact, loss vs bound for linear_imbalance."""
     if wildcards.artifact == "linear_imbalance":
         return ["results/linear_imbalance/curves.csv"]
