@@ -122,7 +122,8 @@ def reproduced(tmp_path_factory):
     # The tiny config is the repository's config/config.yaml here: the README's commands run as written, and
     # `dvc exp run -S config/config.yaml:...` changes what Snakemake reads.
     config = merged(yaml.safe_load((repo / "config/config.yaml").read_text()), tiny_config())
-    root, _ = load_generator().build(ARTIFACTS, [], shared=False, default=config)
+    figures = {name: [f"results/{name}/{name}.png"] for name in ARTIFACTS}  # each of these has one main figure
+    root, _ = load_generator().build(ARTIFACTS, [], shared=False, default=config, figures=figures)
     (repo / "dvc.yaml").write_text(yaml.safe_dump(root, sort_keys=False))
     (repo / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     sh(repo, sys.executable, "-m", "dvc", "remote", "add", "-f", "-d", "local", str(base / "remote"))

@@ -46,17 +46,18 @@ def loaded_workflow(configfiles: list[str]):
         )._workflow
 
 
-def artifact_rules(configfiles: list[str]) -> list[str]:
-    """Names of the artifact target rules of the workflow under these config files, in definition order."""
+def artifact_rules(configfiles: list[str]) -> dict[str, list[str]]:
+    """The artifact target rules of the workflow under these config files, in definition order: name -> its
+    figures (the PNG files among its outputs, which DVC shows as image plots)."""
     with loaded_workflow(configfiles) as workflow:
-        names = []
+        rules = {}
         for rule in workflow.rules:
             if rule.has_wildcards() or rule.name == "all":
                 continue
             files = [str(f) for f in (rule.output or rule.input)]
             if files and all(f.startswith(f"results/{rule.name}/") for f in files):
-                names.append(rule.name)
-        return names
+                rules[rule.name] = [f for f in files if f.endswith(".png")]
+        return rules
 
 
 def classifier_histories(configfiles: list[str]) -> dict[str, list[str]]:
@@ -174,7 +175,7 @@ def artifact_stage(name: str, default: dict, paper: dict, wd: str | None = None)
 
 def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool = True,
           histories: dict[str, list[str]] | None = None, paper_histories: dict[str, list[str]] | None = None,
-          default: dict | None = None) -> tuple[dict, dict]:
+          default: dict | None = None, figures: dict[str, list[str]] | None = None) -> tuple[dict, dict]:
     """(dvc.yaml, paper/dvc.yaml) contents; shared=False leaves out the data and deep stages (tests of 1-D work);
     `default`: the default config (config/config.yaml unless given)."""
     default = default or yaml.safe_load((ROOT / DEFAULT_CONFIG).read_text())
@@ -213,7 +214,7 @@ def build(default_artifacts: list[str], paper_artifacts: list[str], shared: bool
     root = {
         "stages": stages,
         "metrics": [headline(name) for name in default_artifacts],
-        "plots": [f"results/{name}/{name}.png" for name in default_artifacts if name != "report"]
+        "plots": [png for name in default_artifacts for png in (figures or {}).get(name, [])]
         + toy_curve_plots(default_artifacts, default) + linear_plots(default_artifacts, default)
         + data_plots(default_artifacts, histories or {}),
     }
@@ -264,12 +265,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="exit 1 if dvc.yaml or paper/dvc.yaml is out of date")
     args = parser.parse_args(argv)
-    default_artifacts = artifact_rules([])
-    paper_all = artifact_rules([PAPER_CONFIG])
+    figures = artifact_rules([])
+    default_artifacts = list(figures)
+    paper_all = list(artifact_rules([PAPER_CONFIG]))
     paper_artifacts = [name for name in paper_all if name not in default_artifacts]
     histories = classifier_histories([])
     paper_histories = {d: f for d, f in classifier_histories([PAPER_CONFIG]).items() if d not in histories}
-    root, paper_file = build(default_artifacts, paper_artifacts, histories=histories, paper_histories=paper_histories)
+    root, paper_file = build(default_artifacts, paper_artifacts, histories=histories, paper_histories=paper_histories,
+                             figures=figures)
     files = {ROOT / "dvc.yaml": render(HEADER, root), ROOT / "paper/dvc.yaml": render(PAPER_HEADER, paper_file)}
     stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
     if args.check:
