@@ -73,3 +73,15 @@ def test_per_model_learning_rates_are_per_model():
     assert all(
         torch.equal(a, b) for a, b in zip(after[1].parameters(), mlps[1].parameters(), strict=True)
     )  # lr 0: unchanged
+
+
+def test_log_spaced_snapshots_resolve_the_first_steps_of_a_long_budget():
+    from initgen.train.batched import snapshot_schedule
+
+    assert snapshot_schedule(3000, 31) == list(range(0, 3001, 100))
+    log = snapshot_schedule(3000, 31, "log")
+    assert log[:3] == [0, 1, 2] and log[-1] == 3000 and len(log) <= 31
+    assert all(a < b for a, b in zip(log, log[1:], strict=False))
+    assert sum(s <= 100 for s in log) >= 10  # a linear grid has 2 snapshots there (0 and 100)
+    with pytest.raises(ValueError, match="spacing"):
+        snapshot_schedule(10, 3, "cubic")

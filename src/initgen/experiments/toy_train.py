@@ -59,7 +59,8 @@ def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
     dense = grid(job["grid_points"])
     dense_t = torch.as_tensor(dense, dtype=torch.float32, device=device)[:, None]
     x_t, y_t = train_inputs(job, len(seeds), device)
-    schedule = snapshot_schedule(train_spec["steps"], train_spec.get("snapshots", 2))
+    schedule = snapshot_schedule(train_spec["steps"], train_spec.get("snapshots", 2),
+                                 train_spec.get("snapshot_spacing", "linear"))
 
     predictions, losses, taken, pretrain = [], [], [], []
     for depth in depths:

@@ -128,8 +128,10 @@ def plot_spectral_bias(trained, spectra, metrics):
         error = spectra[f"{name}/rel_error"][0][valid].mean(axis=0)  # mean over the valid seeds: [S, K]
         steps = spectra[f"{name}/snapshot_steps"]
         freqs = np.asarray(trained[name]["job_freqs"])
-        image = ax.imshow(error.T, aspect="auto", origin="lower", cmap="magma_r", vmin=0, vmax=1,
-                          extent=(steps[0], steps[-1], -0.5, len(freqs) - 0.5))  # fmt: skip
+        # one cell per snapshot, from its step to the next (the snapshots may be log-spaced): x on a symlog axis
+        edges = np.append(steps, steps[-1] + (steps[-1] - steps[-2] if len(steps) > 1 else 1))
+        image = ax.pcolormesh(edges, np.arange(len(freqs) + 1) - 0.5, error.T, cmap="magma_r", vmin=0, vmax=1)
+        ax.set_xscale("symlog", linthresh=1)
         ax.set_yticks(range(len(freqs)), [f"{f:g}" for f in freqs])
         rho = metrics["summary"][name]["spectral_bias_rho"]
         ax.set(xlabel="training step", ylabel="target frequency (cycles per unit)",

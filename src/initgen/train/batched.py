@@ -43,9 +43,16 @@ class TrainLog:
     snapshots: list = field(default_factory=list)  # whatever `evaluate(model)` returned at each snapshot step
 
 
-def snapshot_schedule(steps: int, count: int) -> list[int]:
-    """`count` update counts from 0 to `steps` (inclusive), evenly spaced, without repeats."""
-    return sorted({int(round(s)) for s in np.linspace(0, steps, max(count, 2))})
+def snapshot_schedule(steps: int, count: int, spacing: str = "linear") -> list[int]:
+    """At most `count` update counts from 0 to `steps` (inclusive), without repeats: evenly spaced (`linear`), or
+    0 then geometrically spaced from 1 (`log`: resolves what happens in the first steps of a long budget)."""
+    if spacing == "log" and steps >= 1:
+        points = np.concatenate([[0], np.geomspace(1, steps, max(count, 2) - 1)])
+    elif spacing in ("linear", "log"):
+        points = np.linspace(0, steps, max(count, 2))
+    else:
+        raise ValueError(f"unknown snapshot spacing {spacing!r}; known: linear, log")
+    return sorted({int(round(s)) for s in points})
 
 
 def train_batched(
