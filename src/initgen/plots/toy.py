@@ -134,9 +134,10 @@ def plot_spectral_bias(trained, spectra, metrics):
         ax.set_xscale("symlog", linthresh=1)
         ax.set_yticks(range(len(freqs)), [f"{f:g}" for f in freqs])
         rho = metrics["summary"][name]["spectral_bias_rho"]
-        ax.set(xlabel="training step", ylabel="target frequency (cycles per unit)",
-               title=f"{name}: rho(freq, conv. step) = {mean_pm_std(rho, 2)}"
-               + _title_note(run_statuses(metrics, name)))  # fmt: skip
+        note = _title_note(run_statuses(metrics, name)).strip()  # on its own line: it is as wide as the panel
+        ax.set(xlabel="training step", ylabel="target frequency (cycles per unit)")
+        ax.set_title(f"{name}: rho(freq, conv. step) = {mean_pm_std(rho, 2)}" + (f"\n{note}" if note else ""),
+                     fontsize=9)
         fig.colorbar(image, ax=ax, label="relative error |ΔF| / |F_target| (mean over seeds)")
     fig.suptitle(TITLES["fig2_spectral_bias"])
     fig.tight_layout()
