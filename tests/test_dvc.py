@@ -203,7 +203,7 @@ def test_every_artifact_of_the_default_and_paper_configs_has_a_stage():
     stages = set(yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"])
     stages |= set(yaml.safe_load((REPO / "paper/dvc.yaml").read_text())["stages"])
     generator = load_generator()
-    for artifact in generator.artifact_rules([]) + generator.artifact_rules(["config/paper.yaml"]):
+    for artifact in [*generator.artifact_rules([]), *generator.artifact_rules(["config/paper.yaml"])]:
         assert artifact in stages, artifact
 
 
