@@ -15,18 +15,29 @@ import pandas as pd
 from initgen.errors import UserFacingError
 from initgen.figures import band, plt, save_figure
 from initgen.formatting import interval, mean_pm_std
-from initgen.results import load_npz, read_json
+from initgen.results import load_npz, read_json, summarize
 from initgen.tables import interval_caption, write_table
 
 LABELS = {"original": "original", "asi": "ASI", "doubling": "doubling trick", "rnd": "RND (size-matched)"}
 STYLES = {"original": "-", "asi": "--", "doubling": ":", "rnd": "-."}  # ASI and doubling often overlap
 
 
+def _interval_bars(stats: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and asymmetric error bars [2, n] from results.summarize outputs (NaN where undefined)."""
+    def number(v):
+        return np.nan if v is None else float(v)
+    estimate = np.array([number(s["estimate"]) for s in stats])
+    low = np.array([number(s["ci_low"]) for s in stats])
+    high = np.array([number(s["ci_high"]) for s in stats])
+    return estimate, np.nan_to_num(np.stack([estimate - low, high - estimate]))
+
+
 def _errorbar(ax, x, values, label, **kwargs):
-    """Mean +- std over seeds (axis 1) at each x."""
-    values = np.asarray(values, float)
-    std = values.std(axis=1, ddof=1) if values.shape[1] > 1 else np.zeros(values.shape[0])
-    return ax.errorbar(x, values.mean(axis=1), yerr=std, marker="o", ms=4, capsize=3, label=label, **kwargs)
+    """Per x, over seeds (axis 1) of a positive quantity: the geometric mean with its 95% log-t interval (it
+    stays above 0 on a log axis, where mean +- std would not)."""
+    stats = [summarize(list(np.asarray(row, float)), kind="positive") for row in np.asarray(values, float)]
+    estimate, bars = _interval_bars(stats)
+    return ax.errorbar(x, estimate, yerr=bars, marker="o", ms=4, capsize=3, label=label, **kwargs)
 
 
 # --- asi ----------------------------------------------------------------------------------------------------
@@ -73,8 +84,8 @@ def plot_asi(main: dict, sweep: dict, metrics: dict, out: Path) -> None:
     stats = metrics["summary"]["variants"]
     for i, variant in enumerate(variants):
         values = [r["test_mse"] for r in metrics["runs"] if r.get("part") == "main" and r["variant"] == variant]
-        s = stats[variant]["test_mse"]
-        ax.bar(i, s["mean"], yerr=s["std"] or 0, capsize=4, alpha=0.6)
+        estimate, bars = _interval_bars([stats[variant]["test_mse"]])  # geometric mean, 95% log-t interval
+        ax.bar(i, estimate[0], yerr=bars, capsize=4, alpha=0.6)
         ax.plot([i] * len(values), values, "k.", ms=5)
     ax.set_xticks(range(len(variants)), [LABELS[v] for v in variants], rotation=15)
     ax.set(yscale="log", ylabel="test MSE (500 points)", title="(d) test error per variant (dots: seeds)")
