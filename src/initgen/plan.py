@@ -22,11 +22,11 @@ from pathlib import Path
 import pandas as pd
 
 from initgen.config import load_config
+from initgen.data.registry import dataset_info
 from initgen.errors import UserFacingError
 
 # Training images per split (the official datasets); ImageNet is capped by data.imagenet.max_train_per_class.
 TRAIN_IMAGES = {"digits": 1437, "cifar10": 50_000, "cifar100": 50_000, "tinyimagenet": 100_000, "imagenet": 1_281_167}
-IMAGE_SIZE = {"digits": 8, "cifar10": 32, "cifar100": 32, "tinyimagenet": 64}
 IMAGENET_CLASSES = 1000
 
 
@@ -63,9 +63,8 @@ def train_images(dataset: str, data: dict) -> int:
 
 
 def image_size(dataset: str, data: dict) -> int:
-    if dataset == "imagenet":
-        return int((data.get("imagenet") or {}).get("image_size", 224))
-    return IMAGE_SIZE[dataset]
+    """The input size the runs use: the dataset registry's (ImageNet's from data.imagenet.image_size)."""
+    return int(dataset_info(dataset, data.get(dataset))["image_size"])
 
 
 def measured(records: list[dict], device: str, model: str, size: int) -> dict | None:
