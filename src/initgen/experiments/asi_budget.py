@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from initgen.config import load_config
-from initgen.errors import ConfigError
+from initgen.experiments.lr_sweep import check_disjoint
 from initgen.experiments.related import run_asi_sweep
 from initgen.results import write_text
 from initgen.runtime import add_runtime_arguments, setup
@@ -74,8 +74,7 @@ def cli_asi_budget(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     config = load_config(*args.config)
     spec = config["related"]["asi"]
-    if set(args.seeds) & set(config["seeds"]):
-        raise ConfigError(f"sweep seeds {sorted(set(args.seeds) & set(config['seeds']))} are also config seeds")
+    check_disjoint(args.seeds, config)
     device = setup(args.device, args.threads)
     sweep = run_asi_sweep(spec | {"epochs": args.cap} | ({"std_sweep": args.stds} if args.stds else {}), args.seeds,
                           device)

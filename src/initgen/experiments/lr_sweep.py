@@ -138,6 +138,13 @@ def choose(table: pd.DataFrame, per_depth: bool) -> dict:
     return {"lr": lr, "fits": fits, "why": why}
 
 
+def check_disjoint(sweep_seeds: list[int], config: dict) -> None:
+    """A sweep reads training behaviour on seeds the config's runs never use."""
+    overlap = set(sweep_seeds) & set(config["seeds"])
+    if overlap:
+        raise ConfigError(f"sweep seeds {sorted(overlap)} are also config seeds: choose disjoint --seeds")
+
+
 def experiment_job(config: dict, artifact: str, variant: str) -> dict:
     """The toy-train job of one variant, as the workflow builds it."""
     experiments = config["toy"]["experiments"]
@@ -173,9 +180,7 @@ def cli_select_lr(argv: list[str]) -> int:
     parser.add_argument("--out", default=None, help="write the sweep (runs, table, choice) as Markdown here")
     args = parser.parse_args(argv)
     config = load_config(*args.config)
-    overlap = set(args.seeds) & set(config["seeds"])
-    if overlap:
-        raise ConfigError(f"sweep seeds {sorted(overlap)} are also config seeds: choose disjoint --seeds")
+    check_disjoint(args.seeds, config)
     device = setup(args.device, args.threads)
     torch.manual_seed(0)
     job = experiment_job(config, args.artifact, args.variant)
