@@ -24,11 +24,11 @@ STYLES = {"original": "-", "asi": "--", "doubling": ":", "rnd": "-."}  # ASI and
 
 def _interval_bars(stats: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """Estimates and asymmetric error bars [2, n] from results.summarize outputs (NaN where undefined)."""
-    def number(v):
+    def as_float(v):  # a summary holds None where it has no interval
         return np.nan if v is None else float(v)
-    estimate = np.array([number(s["estimate"]) for s in stats])
-    low = np.array([number(s["ci_low"]) for s in stats])
-    high = np.array([number(s["ci_high"]) for s in stats])
+    estimate = np.array([as_float(s["estimate"]) for s in stats])
+    low = np.array([as_float(s["ci_low"]) for s in stats])
+    high = np.array([as_float(s["ci_high"]) for s in stats])
     return estimate, np.nan_to_num(np.stack([estimate - low, high - estimate]))
 
 
