@@ -31,6 +31,7 @@ from initgen.checkpoint import load_checkpoint, remove_stale_temporaries, restor
 from initgen.data.loader import InMemoryBatches
 from initgen.errors import ConfigError
 from initgen.progress import progress as progress_lines
+from initgen.train.sgd import SGD
 
 DEFAULTS = {
     "momentum": 0.9,
@@ -137,7 +138,8 @@ def train_classifier(
     """
     device = torch.device(device)
     settings = settings_with_defaults(settings)
-    run_config = {"settings": settings, "seed": seed} | dict(run_config or {})
+    # "optimizer" names the state format: a checkpoint of torch.optim.SGD (before initgen's SGD) starts over
+    run_config = {"settings": settings, "seed": seed, "optimizer": "initgen.sgd"} | dict(run_config or {})
     num_classes = None
     memory_format = torch.channels_last if device.type == "cuda" else torch.contiguous_format
     images, labels = train[0].to(device), train[1].to(device)
@@ -161,7 +163,7 @@ def train_classifier(
     test_eval = None if test is None else evaluation_batches(test[0].to(device), test[1].to(device))
 
     model = accelerate(model, device, use_compile)
-    optimizer = torch.optim.SGD(
+    optimizer = SGD(
         model.parameters(),
         lr=settings["lr"],
         momentum=settings["momentum"],
