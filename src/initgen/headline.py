@@ -22,14 +22,12 @@ where a run lacks a value): the data of DVC's plots of a sweep (x: the swept val
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import math
 from pathlib import Path
 from typing import Any
 
 from initgen.claims import evaluate_claims, load_registry
-from initgen.results import read_json, write_json, write_text
+from initgen.results import read_json, rows_csv, write_json, write_text
 
 
 def _number(value: Any) -> float | int | None:
@@ -84,22 +82,7 @@ def artifact_checks(registry: dict, metrics_path: str | Path) -> list[dict]:
 
 def runs_table(metrics: dict) -> str:
     """CSV of the runs' scalar fields (columns in order of first appearance; lists and dicts left out)."""
-    runs = [run for run in metrics.get("runs", []) if isinstance(run, dict)]
-    columns: dict[str, None] = {}
-    for run in runs:
-        columns.update({k: None for k, v in run.items() if v is None or isinstance(v, bool | int | float | str)})
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for run in runs:
-        row = {}
-        for key in columns:
-            value = run.get(key)
-            if isinstance(value, float) and not math.isfinite(value):
-                value = None
-            row[key] = "" if value is None else value
-        writer.writerow(row)
-    return out.getvalue()
+    return rows_csv([run for run in metrics.get("runs", []) if isinstance(run, dict)])
 
 
 def cli_headline(argv: list[str]) -> int:

@@ -8,6 +8,8 @@ positive quantities, clipped to the support for fractions and correlations; `int
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import os
@@ -45,6 +47,26 @@ def atomic_path(path: str | os.PathLike):
 def write_text(path, text: str) -> None:
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text)
+
+
+def rows_csv(rows: list[dict]) -> str:
+    """CSV text of dict rows: columns in order of first appearance, scalar fields only (lists and dicts left out),
+    blank where a row has no value or a non-finite one. (Without pandas: its import costs ~0.3 s per job.)"""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update({k: None for k, v in row.items() if v is None or isinstance(v, bool | int | float | str)})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        cells = {}
+        for key in columns:
+            value = row.get(key)
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None
+            cells[key] = "" if value is None else value
+        writer.writerow(cells)
+    return out.getvalue()
 
 
 def _jsonable(obj):

@@ -16,7 +16,6 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
 import torch
 import torch.nn.functional as F
 
@@ -31,7 +30,6 @@ from initgen.models.zoo import display_name
 from initgen.names import INITS
 from initgen.results import read_json, summarize_runs, write_json
 from initgen.runtime import add_runtime_arguments, setup
-from initgen.tables import write_table
 
 ARTIFACT = "table4_deep_hessian"
 SUBSET_SEED = 4_000  # the train subset is the same for every model, init and seed of a dataset
@@ -85,6 +83,10 @@ def run_hessian(job: dict, checkpoint: str, train_json: str, settings: dict, dev
 
 def build_table(runs: list[dict], out_dir) -> dict:
     """metrics.json (runs without densities, summary per dataset/model/init) and Table 4."""
+    import pandas as pd  # the table job's alone: pandas costs ~0.3 s in each per-seed Hessian job
+
+    from initgen.tables import write_table
+
     out_dir = Path(out_dir)
     runs = sorted(runs, key=lambda r: (r["dataset"], r["model"], INITS.index(r["init"]), r["seed"]))
     flat_runs = [{k: v for k, v in r.items() if k != "density"} for r in runs]

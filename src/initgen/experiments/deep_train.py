@@ -24,7 +24,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from initgen.checkpoint import load_checkpoint, restore, save_checkpoint
@@ -33,7 +32,7 @@ from initgen.errors import ConfigError, UserFacingError
 from initgen.input_gradients import bandwidth, calibrate_batch_norm, input_gradients, per_image_bandwidth
 from initgen.models.zoo import build_model
 from initgen.names import corruption_fraction
-from initgen.results import save_npz, write_json, write_text
+from initgen.results import rows_csv, save_npz, write_json, write_text
 from initgen.runtime import add_runtime_arguments, setup
 from initgen.train.classifier import train_classifier
 
@@ -73,7 +72,7 @@ def _data(job: dict, device: torch.device):
 
 
 def _write_history(path, history: list[dict]) -> None:
-    write_text(path, pd.DataFrame(history).to_csv(index=False))
+    write_text(path, rows_csv(history))
 
 
 def _summary(job: dict, result: dict, extra: dict | None = None) -> dict:
