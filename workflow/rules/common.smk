@@ -108,3 +108,7 @@ include: "helpers/toy.smk"
 include: "helpers/deep.smk"
 include: "helpers/curvature.smk"
 include: "helpers/report.smk"
+include: "helpers/scheduler.smk"
+
+
+coalesce_scheduler_wakeups()
