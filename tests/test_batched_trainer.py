@@ -85,3 +85,27 @@ def test_log_spaced_snapshots_resolve_the_first_steps_of_a_long_budget():
     assert sum(s <= 100 for s in log) >= 10  # a linear grid has 2 snapshots there (0 and 100)
     with pytest.raises(ValueError, match="spacing"):
         snapshot_schedule(10, 3, "cubic")
+
+
+def test_stopped_models_leave_the_batch_and_keep_their_weights():
+    """Per-model inputs, SGD, snapshots: models that stop early are dropped from the working batch (the cost of a
+    long tail is one model's), yet every snapshot and the end hold each model's weights as training it alone."""
+    mlps = _networks("gaussian", torch.float64, n=5)
+    batched = BatchedMLP.stack(mlps)
+    x = torch.linspace(-1, 1, 10, dtype=torch.float64)[None, :, None].repeat(5, 1, 1)
+    x = x + 0.01 * torch.arange(5, dtype=torch.float64)[:, None, None]  # each model its own inputs
+    y = torch.sin(3 * x)
+    lr = torch.tensor([0.3, 0.1, 0.03, 0.01, 0.0], dtype=torch.float64)  # lr 0 never fits: runs to the end
+    snapshots = list(range(0, 401, 40))
+    log = train_batched(batched, x, y, optimizer="sgd", lr=lr, steps=400, stop_loss=0.02, snapshot_steps=snapshots,
+                        evaluate=lambda m: m(x).clone())  # fmt: skip
+    taken = [train_one_by_one([mlp], x[i], y[i : i + 1], optimizer="sgd", lr=float(lr[i]), steps=400,
+                              stop_loss=0.02)[0] for i, mlp in enumerate(mlps)]  # fmt: skip
+    assert log.steps_taken.tolist() == taken
+    assert taken[-1] == 400 and min(taken) < 200  # one model stopped well before the end: the batch shrank
+    assert _max_difference(batched, mlps) < 1e-8  # float64, 400 steps: rounding of a different summation order
+    assert log.snapshot_steps == snapshots
+    for i, stop in enumerate(taken):  # after its stop, a model's snapshot outputs and loss no longer change
+        after = [out[i] for step, out in zip(snapshots, log.snapshots, strict=True) if step > stop]
+        assert all(torch.equal(a, after[0]) for a in after)
+        assert (log.losses[stop:, i] == log.losses[stop, i]).all()

@@ -69,24 +69,38 @@ def train_batched(
     evaluate=None,
     progress: str | None = None,
 ) -> TrainLog:
-    """Train in place. x: [N, in] or [M, N, in]; y as `per_model_loss` expects. Returns the TrainLog."""
-    params = list(model.parameters())
+    """Train in place. x: [N, in] or [M, N, in]; y as `per_model_loss` expects. Returns the TrainLog.
+
+    Stopped models leave the batch: every STOP_CHECK_EVERY steps the models still training are copied into a
+    smaller BatchedMLP (`work`, rows `rows` of `model`), so a budget that one slow run uses to the end costs one
+    model's steps, not M. `model` holds every model's current weights at each snapshot and at the end."""
     n_models = model.n_models
-    lr = torch.as_tensor(lr, dtype=params[0].dtype, device=params[0].device).expand(n_models).clone()
-    lr_shapes = [lr.view(-1, *([1] * (p.dim() - 1))) for p in params]
-    active = torch.ones(n_models, dtype=torch.bool, device=params[0].device)
-    steps_taken = torch.zeros(n_models, dtype=torch.long, device=params[0].device)
-    losses = torch.empty(steps + 1, n_models, dtype=params[0].dtype, device=params[0].device)
-    if optimizer == "adam":
-        first = [torch.zeros_like(p) for p in params]
-        second = [torch.zeros_like(p) for p in params]
-    elif optimizer != "sgd":
+    dtype, device = model.weights[0].dtype, model.weights[0].device
+    lr = torch.as_tensor(lr, dtype=dtype, device=device).expand(n_models).clone()
+    if optimizer not in ("sgd", "adam"):
         raise ValueError(f"unknown optimizer {optimizer!r}; known: sgd, adam")
+    rows = torch.arange(n_models, device=device)  # which of `model`'s models the working batch holds
+    work = model
+    params = list(work.parameters())
+    active = torch.ones(n_models, dtype=torch.bool, device=device)
+    steps_taken = torch.zeros(n_models, dtype=torch.long, device=device)
+    last_loss = torch.zeros(n_models, dtype=dtype, device=device)
+    losses = torch.empty(steps + 1, n_models, dtype=dtype, device=device)
+    first = [torch.zeros_like(p) for p in params] if optimizer == "adam" else []
+    second = [torch.zeros_like(p) for p in params] if optimizer == "adam" else []
     snapshot_steps = sorted(set(snapshot_steps))
     log = TrainLog(losses=np.empty(0), steps_taken=np.empty(0))
 
+    def write_back():
+        """Copy the working batch's weights into `model` (its stopped models' weights are already there)."""
+        if work is not model:
+            with torch.no_grad():
+                for full, part in zip(model.parameters(), work.parameters(), strict=True):
+                    full[rows] = part
+
     def snapshot(step):
         if evaluate is not None and step in snapshot_steps:
+            write_back()
             with torch.no_grad():
                 log.snapshots.append(evaluate(model))
             log.snapshot_steps.append(step)
@@ -95,14 +109,28 @@ def train_batched(
     step = 0
     for step in range(steps + 1):
         snapshot(step)
-        value = per_model_loss(model(x), y, loss)
-        losses[step] = value.detach()
+        value = per_model_loss(work(x), y, loss)
+        last_loss[rows] = value.detach()
+        losses[step] = last_loss
         if stop_loss is not None:
             active &= value.detach() >= stop_loss
-        if step == steps or (step % STOP_CHECK_EVERY == 0 and not bool(active.any())):
+        if step == steps:
             break
+        if step % STOP_CHECK_EVERY == 0 and not bool(active.all()):  # one host sync per STOP_CHECK_EVERY steps
+            if not bool(active.any()):
+                break
+            write_back()  # the stopped models' final weights into `model`, then continue with the others
+            keep = active.nonzero()[:, 0]
+            work = BatchedMLP(model.activation, [w[keep].detach().clone() for w in work.weights],
+                              [b[keep].detach().clone() for b in work.biases], work.scales.view(-1)[keep])  # fmt: skip
+            params = list(work.parameters())
+            first, second = [m[keep] for m in first], [v[keep] for v in second]
+            rows, active, lr = rows[keep], active[keep], lr[keep]
+            x = x[keep] if x.dim() == 3 else x
+            y = y[keep]
+            value = per_model_loss(work(x), y, loss)  # the same losses, now as a graph of the new parameters
         grads = torch.autograd.grad(value.sum(), params)
-        steps_taken += active
+        steps_taken[rows] += active
         with torch.no_grad():
             if optimizer == "sgd":
                 # one fused update over every parameter: p -= (lr * active) g, per model
@@ -114,18 +142,19 @@ def train_batched(
                 # count and weights stay as they were (its weights 0 and 1 below)
                 beta1, beta2 = ADAM_BETAS
                 on = active.to(lr.dtype)
-                t = steps_taken.clamp(min=1).to(lr.dtype)
+                t = steps_taken[rows].clamp(min=1).to(lr.dtype)
                 step_size = lr * on / (1 - beta1**t)
                 correction2 = torch.sqrt(1 - beta2**t)
                 keep2 = torch.where(active, beta2, 1.0).to(lr.dtype)
-                for p, g, m, v, shape in zip(params, grads, first, second, lr_shapes, strict=True):
-                    view = shape.shape
+                for p, g, m, v in zip(params, grads, first, second, strict=True):
+                    view = (-1, *([1] * (p.dim() - 1)))
                     m.lerp_(g, ((1 - beta1) * on).view(view))
                     v.mul_(keep2.view(view)).add_(g * g * ((1 - beta2) * on).view(view))
                     denominator = (v.sqrt() / correction2.view(view)).add_(ADAM_EPS)
                     p.sub_(m / denominator * step_size.view(view))
         bar.update(1, loss=lambda row=losses[step]: float(row.median()), active=lambda on=active: int(on.sum()))
     bar.close()
+    write_back()
     # Models that stopped early stay as they were; fill the remaining loss rows with their last value.
     losses[step + 1 :] = losses[step]
     for later in snapshot_steps:
