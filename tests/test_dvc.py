@@ -213,9 +213,18 @@ def test_dvc_metrics_show_reads_the_headline_numbers_without_warnings(pulled):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and "failed" not in result.stderr.lower(), result.stderr
     shown = json.loads(result.stdout)[""]["data"]
-    headline = shown["results/fig5_highbw_1d/headline.json"]["data"]
-    assert headline == json.loads((clone / "results/fig5_highbw_1d/headline.json").read_text())
-    assert "noise_bce.test_mse" in headline and all(isinstance(v, int | float) for v in headline.values())
+    folder = clone / "results/fig5_highbw_1d/headline"
+    files = sorted(path.name for path in folder.glob("*.json"))  # beside Snakemake's .snakemake_timestamp
+    assert "protocol.json" in files and "noise_bce.json" in files, files
+    for name in files:  # every file of the folder is a metrics file DVC read, numbers only
+        numbers = shown[f"results/fig5_highbw_1d/headline/{name}"]["data"]
+        assert numbers == json.loads((folder / name).read_text())
+        assert numbers and all(isinstance(v, int | float) for v in numbers.values())
+    assert "test_mse" in shown["results/fig5_highbw_1d/headline/noise_bce.json"]["data"]
+    table = subprocess.run(["bash", "-c", ".venv/bin/dvc metrics show -R results/fig5_highbw_1d/headline"],
+                           cwd=clone, env=env, capture_output=True, text=True, timeout=300)
+    lines = table.stdout.splitlines()
+    assert len(lines) == 2 + len(files) and max(map(len, lines)) <= 120, table.stdout  # a row a file, narrow
     plots = subprocess.run(["bash", "-c", ".venv/bin/dvc plots show --json"], cwd=clone, env=env,
                            capture_output=True, text=True, timeout=300)
     assert plots.returncode == 0 and "failed" not in plots.stderr.lower(), plots.stderr
@@ -251,7 +260,7 @@ def test_dvc_exp_run_reruns_only_what_a_param_changes_and_exp_show_has_its_headl
     assert result.returncode == 0 and "failed" not in result.stderr.lower(), result.stderr
     header, *rows = result.stdout.splitlines()
     columns = header.split(",")
-    assert key in columns and "noise_bce.test_mse" in columns, header
+    assert key in columns and any("noise_bce.json:test_mse" in column for column in columns), header
     assert any(row.startswith("lr002,") or ",lr002," in row for row in rows), result.stdout
     run_shell(clone, ".venv/bin/dvc exp apply lr002", env)
     assert yaml.safe_load((clone / "config/config.yaml").read_text())["toy"]["experiments"]["fig5_highbw_1d"][

@@ -1,4 +1,5 @@
-"""Headline numbers: a flat numbers-only file per artifact, derived from its metrics.json (what DVC shows)."""
+"""Headline numbers: a folder of small numbers-only files per artifact, derived from its metrics.json (what DVC
+shows, one narrow row per file)."""
 
 from __future__ import annotations
 
@@ -27,20 +28,17 @@ def test_protocol_totals_then_key_results_when_no_claim_reads_the_artifact():
         "protocol": protocol.counts(runs, ["variant", "depth"]),  # per group; the headline has the totals
     }
     assert headline(metrics) == {
-        "protocol.runs": 6,
-        "protocol.met_protocol": 5,
-        "protocol.not_fitted": 0,
-        "protocol.diverged": 1,
-        "relu/depth=2.test_mse": np.mean([0.2, 0.21, 0.22]),  # a key result; steps_taken is a diagnostic
-        "relu/depth=4.test_mse": np.mean([0.4, 0.41, 0.42]),
+        "protocol": {"runs": 6, "met": 5, "unfit": 0, "diverged": 1},
+        "relu.depth-2": {"test_mse": np.mean([0.2, 0.21, 0.22])},  # a key result; steps_taken is a diagnostic
+        "relu.depth-4": {"test_mse": np.mean([0.4, 0.41, 0.42])},
     }
     # Without a protocol key (artifacts without a stopping rule): only the summary. Without any key result: every
     # summarized mean, so that the headline is never empty.
     del metrics["protocol"]
-    assert not any(key.startswith("protocol") for key in headline(metrics))
+    assert "protocol" not in headline(metrics)
     metrics["summary"] = {"trend": {"hf": {"per_seed": [1.0, 2.0], "summary": summarize([1.0, 2.0, 4.0])}},
                           "spearman": {"rho": 0.5, "ci_low": None, "verdict": "ok", "flag": True}}
-    assert headline(metrics) == {"trend.hf.summary": 7 / 3, "spearman.rho": 0.5}
+    assert headline(metrics) == {"trend.hf": {"summary": 7 / 3}, "spearman": {"rho": 0.5}}
 
 
 def test_claim_checks_on_the_artifact_replace_the_key_results(tmp_path):
@@ -62,21 +60,25 @@ def test_claim_checks_on_the_artifact_replace_the_key_results(tmp_path):
              "values": {"paired": {"metric": "test_acc", "a": {"init": "highbw"}, "b": {"init": "random"},
                                    "pair_by": "seed"}},
              "direction": "less", "threshold": -0.01}]}]}
-    numbers = headline(metrics, artifact_checks(registry, path))
-    assert list(numbers)[:4] == ["protocol.runs", "protocol.met_protocol", "protocol.not_fitted", "protocol.diverged"]
-    claims = {k: v for k, v in numbers.items() if k.startswith("claim")}
-    assert set(claims) == {f"claim4.2.{m}.{f}" for m in ("cnn", "mlp") for f in ("est", "lo", "hi")}
-    assert claims["claim4.2.mlp.est"] == pytest.approx(-0.05)  # highbw minus random, the same in every pair
-    assert not any(k.startswith("cnn/") for k in numbers)  # the claim numbers are the key results here
+    files = headline(metrics, artifact_checks(registry, path))
+    assert list(files) == ["protocol", "claim4.2.cnn", "claim4.2.mlp"]  # the key results are the claim numbers
+    assert list(files["protocol"]) == ["runs", "met", "unfit", "diverged"]
+    assert list(files["claim4.2.mlp"]) == ["est", "lo", "hi"]
+    assert files["claim4.2.mlp"]["est"] == pytest.approx(-0.05)  # highbw minus random, the same in every pair
 
 
-def test_cli_writes_a_flat_finite_numbers_only_file(tmp_path):
-    metrics = {"summary": {"a": {"x": summarize([1.0, 3.0])}, "b": {"x": summarize([])}}, "runs": [{"x": 1.0}]}
+def test_cli_writes_one_finite_numbers_only_file_per_entry_and_replaces_the_old_folder(tmp_path):
+    metrics = {"summary": {"a/k=1": {"x": summarize([1.0, 3.0])}, "b": {"x": summarize([])}}, "runs": [{"x": 1.0}]}
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
-    assert cli_headline(["--metrics", str(tmp_path / "metrics.json"), "--out", str(tmp_path / "headline.json")]) == 0
-    written = json.loads((tmp_path / "headline.json").read_text())
-    assert written == {"a.x": 2.0}
+    out = tmp_path / "headline"
+    out.mkdir()
+    (out / "stale.json").write_text("{}")  # from an earlier run: gone afterwards
+    assert cli_headline(["--metrics", str(tmp_path / "metrics.json"), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.k-1.json"]
+    written = json.loads((out / "a.k-1.json").read_text())
+    assert written == {"x": 2.0}
     assert all(isinstance(v, int | float) and math.isfinite(v) for v in written.values())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["headline", "metrics.json"]  # no staging folder left
 
 
 def test_runs_table_has_one_row_per_run_and_blanks_for_missing_values():

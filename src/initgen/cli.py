@@ -84,7 +84,7 @@ FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
     "claims and report": {
         "claims": ("initgen.claims:cli_claims", "verdict of every paper claim in config/claims.yaml"),
         "headline": ("initgen.headline:cli_headline",
-                     "headline.json: an artifact's few numbers to compare between commits (DVC metrics)"),
+                     "headline/: an artifact's few numbers to compare between commits, a file a row (DVC metrics)"),
         "dose-response": ("initgen.dose_response:cli_dose_response",
                           "rank correlation of init bandwidth with the generalization gap, over every artifact"),
         "report": ("initgen.report:cli_report", "write results/report/index.html and the claims tables (rule report)"),

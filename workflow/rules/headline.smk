@@ -1,5 +1,5 @@
-# Headline numbers per artifact for DVC (`dvc metrics show/diff`, `dvc exp show`): results/<artifact>/headline.json,
-# a small flat numbers-only file derived from the artifact's metrics.json (src/initgen/headline.py), and runs.csv
+# Headline numbers per artifact for DVC (`dvc metrics show/diff`, `dvc exp show`): results/<artifact>/headline/, a
+# folder of small numbers-only files derived from the artifact's metrics.json (src/initgen/headline.py), and runs.csv
 # (its runs as a table: the data of DVC's sweep plots); for the 1-D artifacts, results/<artifact>/curves/<variant>.csv
 # (training MSE per step of every run). Included after
 # report.smk: the report reads metrics.json, never these.
@@ -18,7 +18,7 @@ rule headline:
         curves=get_headline_curves,  # built with the headline, so that the DVC stage's one request makes them
         code=code("headline"),
     output:
-        headline="results/{artifact}/headline.json",
+        headline=directory("results/{artifact}/headline"),
         runs="results/{artifact}/runs.csv",
     log:
         "logs/{artifact}/headline.log",
@@ -70,4 +70,4 @@ rule linear_imbalance_curves:
         "initgen linear-curves --runs {input.runs} --out {output} > {log} 2>&1"
 
 
-ALL_TARGETS.extend(f"results/{artifact}/headline.json" for artifact in HEADLINE_ARTIFACTS)
+ALL_TARGETS.extend(f"results/{artifact}/headline" for artifact in HEADLINE_ARTIFACTS)

@@ -158,8 +158,8 @@ def params_entry(keys: list[str] | None, default: dict, paper: dict) -> list:
 
 
 def headline(name: str) -> str:
-    """The artifact's headline numbers (workflow/rules/headline.smk): what DVC shows as its metrics."""
-    return f"results/{name}/headline.json"
+    """The artifact's headline folder (workflow/rules/headline.smk): what DVC shows as its metrics, a row a file."""
+    return f"results/{name}/headline"
 
 
 def artifact_stage(name: str, default: dict, paper: dict, wd: str | None = None) -> dict:

@@ -1,5 +1,5 @@
 def headline_artifacts(targets):
-    """Artifacts whose results/<artifact>/metrics.json is among the targets: each gets a headline.json."""
+    """Artifacts whose results/<artifact>/metrics.json is among the targets: each gets a headline folder."""
     paths = [Path(f) for f in targets]
     return sorted({p.parent.name for p in paths if p.name == "metrics.json" and p.parts[0] == "results"})
 
