@@ -60,6 +60,10 @@ def test_a_diverged_run_gets_nan_metrics_and_is_counted_not_scored():
     assert (counts[4]["not_fitted"], counts[4]["met_protocol"]) == (1, 2)
     # summaries are over valid runs only; the per-seed depth trend of test MSE needs every depth of the seed
     assert metrics["summary"]["gaussian/depth=6"]["test_mse"]["n"] == 2
+    # ...except what was measured at init, before the run could fail: every run's
+    assert metrics["summary"]["gaussian/depth=6"]["hf_fraction_init"]["n"] == 3
+    assert metrics["summary"]["gaussian/depth=4"]["centroid_init"]["n"] == 3
+    assert metrics["summary"]["gaussian/depth=4"]["centroid_final"]["n"] == 2
     trend = metrics["trends"]["gaussian"]["test_mse_vs_depth_rho"]["per_seed"]
     assert np.isfinite(trend[0]) and np.isnan(trend[1]) and np.isnan(trend[2])
 

@@ -167,10 +167,15 @@ def _train_spec(name: str, data: dict, experiment: dict) -> dict:
 
 def _summaries(runs: list[dict], valid_runs: list[dict], group: list[str], metric_keys: list[str]) -> dict:
     """Per-group summaries over the runs that met the protocol; a group whose every run failed keeps its name,
-    with n = 0 for every metric (so figures and tables show it as failed instead of losing it)."""
-    summary = summarize_runs(valid_runs, group, metric_keys)
-    empty = {key: summarize([]) for key in metric_keys}
-    return {name: summary.get(name, empty) for name in summarize_runs(runs, group, metric_keys[:1])}
+    with n = 0 for every metric (so figures and tables show it as failed instead of losing it). Quantities of the
+    initial network (`*_init`) are measured before the first step, so they are summarized over every run: how a
+    run's training then went does not change what its init was."""
+    at_init = [key for key in metric_keys if key.endswith("_init")]
+    summary = summarize_runs(valid_runs, group, [key for key in metric_keys if key not in at_init])
+    every_run = summarize_runs(runs, group, at_init or metric_keys[:1])
+    empty = {key: summarize([]) for key in metric_keys if key not in at_init}
+    return {name: summary.get(name, empty) | {k: v for k, v in init.items() if k in at_init}
+            for name, init in every_run.items()}
 
 
 def cli_analyze(argv: list[str]) -> int:
