@@ -71,11 +71,14 @@ def train_batched(
 ) -> TrainLog:
     """Train in place. x: [N, in] or [M, N, in]; y as `per_model_loss` expects. Returns the TrainLog.
 
-    Stopped models leave the batch: every STOP_CHECK_EVERY steps the models still training are copied into a
-    smaller BatchedMLP (`work`, rows `rows` of `model`), so a budget that one slow run uses to the end costs one
-    model's steps, not M. `model` holds every model's current weights at each snapshot and at the end."""
+    `model`: a BatchedMLP, or any module of M models with `n_models` whose parameters have the model first.
+    In a BatchedMLP stopped models leave the batch: every STOP_CHECK_EVERY steps the models still training are
+    copied into a smaller BatchedMLP (`work`, rows `rows` of `model`), so a budget that one slow run uses to the end
+    costs one model's steps, not M. `model` holds every model's current weights at each snapshot and at the end."""
     n_models = model.n_models
-    dtype, device = model.weights[0].dtype, model.weights[0].device
+    first_param = next(model.parameters())
+    dtype, device = first_param.dtype, first_param.device
+    shrinks = isinstance(model, BatchedMLP)  # other batched models (ASI's) keep every model to the end
     lr = torch.as_tensor(lr, dtype=dtype, device=device).expand(n_models).clone()
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"unknown optimizer {optimizer!r}; known: sgd, adam")
@@ -116,9 +119,10 @@ def train_batched(
             active &= value.detach() >= stop_loss
         if step == steps:
             break
-        if step % STOP_CHECK_EVERY == 0 and not bool(active.all()):  # one host sync per STOP_CHECK_EVERY steps
-            if not bool(active.any()):
-                break
+        training = int(active.sum()) if step % STOP_CHECK_EVERY == 0 else len(rows)  # a host sync every 50 steps
+        if training == 0:
+            break
+        if shrinks and training < len(rows):
             write_back()  # the stopped models' final weights into `model`, then continue with the others
             keep = active.nonzero()[:, 0]
             work = BatchedMLP(model.activation, [w[keep].detach().clone() for w in work.weights],
