@@ -105,6 +105,30 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     return config
 
 
+def check_gpu_resources(config: dict) -> dict:
+    """Raise ConfigError when device is 'cuda' but a GPU job's resources ask for no GPU.
+
+    Such a job (deep.resources.<rule>, deep_hessian.resources with `gpu: 0`) is sent to a node without a GPU and
+    fails only once it starts there. (device 'cpu' with `gpu: 1` runs, on a node that has one; 'auto' takes what
+    the node has.) The message names the key.
+    """
+    if config.get("device", "cpu") != "cuda":
+        return config
+    blocks = {f"deep.resources.{rule}": block
+              for rule, block in ((config.get("deep") or {}).get("resources") or {}).items()}
+    if (config.get("deep_hessian") or {}).get("resources"):
+        blocks["deep_hessian.resources"] = config["deep_hessian"]["resources"]
+    problems = [
+        f"config key {key}.gpu is {(block or {}).get('gpu', 0)} but device is 'cuda': the job would run on a node "
+        "without a GPU; ask for one (gpu: 1) or set device: cpu"
+        for key, block in blocks.items()
+        if not (block or {}).get("gpu", 0)
+    ]
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+    return config
+
+
 def load_config(*paths: str | Path) -> dict:
     """Load YAML files, later ones deep-merged over earlier ones (like Snakemake's --configfile)."""
     merged: dict = {}
@@ -133,6 +157,6 @@ def cli_validate(argv: list[str]) -> int:
     parser.add_argument("configs", nargs="+", help="config YAML files, e.g. config/config.yaml config/paper.yaml")
     parser.add_argument("--schema", default="workflow/schemas/config.schema.yaml", help="the JSON schema (YAML)")
     args = parser.parse_args(argv)
-    validate_config(load_config(*args.configs), args.schema)
+    check_gpu_resources(validate_config(load_config(*args.configs), args.schema))
     print("config ok")
     return 0

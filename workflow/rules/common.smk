@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from initgen.cli import COMMANDS
-from initgen.config import coerce_numbers, load_schema, validate_config
+from initgen.config import check_gpu_resources, coerce_numbers, load_schema, validate_config
 from initgen.imports import import_closure
 from initgen.names import INITS, caption_path, corruption_inits, table_name
 from snakemake.settings.types import DeploymentMethod
@@ -24,6 +24,7 @@ from snakemake.settings.types import DeploymentMethod
 CONFIG_SCHEMA = Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
 config.update(coerce_numbers(config, load_schema(CONFIG_SCHEMA)))
 validate_config(config, CONFIG_SCHEMA)
+check_gpu_resources(config)  # a GPU request that contradicts `device` (a cuda job sent to a CPU node)
 
 # Rules call the package's CLI (`initgen ...`). With the default software deployment (the .venv of the README),
 # jobs run the `initgen` of the Python that runs Snakemake, even when it was started as .venv/bin/snakemake without
