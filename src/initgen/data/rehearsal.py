@@ -104,7 +104,7 @@ def cifar(path: Path, hundred: bool) -> Path:
     )
     members = [(f"{folder}/{'meta' if hundred else 'batches.meta'}", _py2_pickle(meta))]
     for split, names in batches.items():
-        for part, batch_name in zip(np.array_split(np.array(splits[split]), len(names)), names):
+        for part, batch_name in zip(np.array_split(np.array(splits[split]), len(names)), names, strict=True):
             labels = [int(v) for v in part]
             data = rng.integers(0, 256, size=(len(labels), 3072), dtype=np.uint8)
             batch = {
@@ -136,7 +136,8 @@ def tinyimagenet(path: Path) -> Path:
     ]
     for wnid in wnids:
         names = [f"{wnid}_{i}.JPEG" for i in range(spec["train_per_class"])]
-        members.append((f"{root}/train/{wnid}/{wnid}_boxes.txt", "".join(f"{n}\t0\t0\t63\t63\n" for n in names).encode()))
+        boxes = "".join(f"{n}\t0\t0\t63\t63\n" for n in names)
+        members.append((f"{root}/train/{wnid}/{wnid}_boxes.txt", boxes.encode()))
         members += [(f"{root}/train/{wnid}/images/{n}", _jpeg(rng, 64, 64)) for n in names]
     annotations = []
     for i, wnid in enumerate(w for w in wnids for _ in range(spec["test_per_class"])):
