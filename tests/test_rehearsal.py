@@ -97,3 +97,45 @@ def test_full_rehearsal_runs_every_job_of_the_paper_dag(tmp_path):
     assert (workdir / "results/report/index.html").exists()
     for table in ("table1_cifar10", "table1_cifar100", "table1_tinyimagenet", "table3_imagenet"):
         assert (workdir / f"results/{table}/metrics.json").exists(), table
+
+
+# ------------------------------------------------------------------------------ bad input on the paper path
+def snakemake(workdir, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", *args], cwd=workdir,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def test_bad_input_on_the_paper_path_fails_clearly_and_writes_nothing(workflow_copy):
+    def run_with(override: dict, *targets: str) -> str:
+        (workflow_copy / "bad.yaml").write_text(yaml.safe_dump(override))
+        result = snakemake(workflow_copy, *targets, *REHEARSAL, "bad.yaml")
+        assert result.returncode != 0, result.stdout
+        return result.stdout + result.stderr
+
+    # A model name not in the zoo: refused before any job, naming the key.
+    log = run_with({"deep": {"datasets": {"cifar10": ["resnet18", "resnet19"]}}}, "-n", "all")
+    assert "deep.datasets.cifar10[1]" in log and "resnet19" in log, log
+    # A GPU config whose GPU job asks for no GPU (it would land on a CPU node): refused, naming the key.
+    log = run_with({"device": "cuda"}, "-n", "all")
+    assert "deep.resources.train.gpu is 0 but device is 'cuda'" in log, log
+    # A missing ImageNet folder: the prepare job fails naming the config key; nothing prepared.
+    log = run_with({"data": {"rehearsal": None, "imagenet": {"folder": "no/such/imagenet"}}},
+                   "data/prepared/imagenet/train.pt")  # fmt: skip
+    assert "config key data.imagenet.folder" in log, log
+    assert not (workflow_copy / "data/prepared").exists() or not list((workflow_copy / "data/prepared").rglob("*.pt"))
+
+
+def test_a_gpu_job_on_a_cpu_node_fails_before_writing(tmp_path):
+    """A training job started with --device cuda where no CUDA device is visible (a CPU node): a clear error,
+    exit status 1, no checkpoint, no results."""
+    job = {"dataset": "cifar10", "model": "resnet18", "init": "random", "seed": 0, "data_root": str(tmp_path),
+           "data_options": {}, "settings": {"lr": 0.01, "max_epochs": 1}}  # fmt: skip
+    outputs = [tmp_path / "final.pt", tmp_path / "train.json", tmp_path / "train.csv"]
+    result = subprocess.run(
+        [sys.executable, "-m", "initgen", "deep-train", "--job", json.dumps(job), "--device", "cuda",
+         "--checkpoint", str(outputs[0]), "--json", str(outputs[1]), "--history", str(outputs[2])],
+        capture_output=True, text=True, timeout=120)  # fmt: skip
+    if "no CUDA device is visible" not in result.stderr:
+        pytest.skip("this machine has a CUDA device")
+    assert result.returncode == 1 and "config key device is 'cuda'" in result.stderr, result.stderr
+    assert not any(path.exists() for path in outputs)
