@@ -139,3 +139,52 @@ def test_a_gpu_job_on_a_cpu_node_fails_before_writing(tmp_path):
         pytest.skip("this machine has a CUDA device")
     assert result.returncode == 1 and "config key device is 'cuda'" in result.stderr, result.stderr
     assert not any(path.exists() for path in outputs)
+
+
+# ------------------------------------------------------------------- resume, for every model of the paper grid
+class Interrupted(Exception):
+    pass
+
+
+@pytest.mark.rehearsal
+@pytest.mark.parametrize("name", ["vgg11", "vgg16", "alexnet", "efficientnet_b0", "densenet121", "resnet18",
+                                  "resnet50", "senet18", "convmixer"])  # fmt: skip
+def test_every_paper_model_interrupted_after_an_epoch_resumes_to_the_same_weights(name, tmp_path, one_thread):
+    """Opt-in with the full rehearsal: each paper model (batch norm, dropout, SE blocks, stochastic depth) stopped
+    at the start of its second epoch and run again ends bitwise equal to an uninterrupted run (CPU, deterministic
+    algorithms), having resumed from its checkpoint."""
+    import torch
+
+    from initgen.models.zoo import build_model
+    from initgen.train.classifier import train_classifier
+
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (12, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (12,), generator=generator)
+    settings = {"lr": 0.01, "batch_size": 6, "max_epochs": 2, "target_train_acc": 1.1}
+    stats = {"mean": [0.5] * 3, "std": [0.25] * 3}
+
+    def run(checkpoint, on_step=None):
+        torch.manual_seed(0)
+        model = build_model(name, 10, 3, 32)
+        torch.manual_seed(1)
+        result = train_classifier(model, (images, labels), None, stats, settings, seed=0, progress=False,
+                                  checkpoint_path=checkpoint, on_step=on_step)  # fmt: skip
+        return model, result
+
+    def stop_in_second_epoch(epoch, step):
+        if epoch == 1:
+            raise Interrupted
+
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        reference, _ = run(tmp_path / "a_last.pt")
+        with pytest.raises(Interrupted):
+            run(tmp_path / "b_last.pt", stop_in_second_epoch)
+        resumed, result = run(tmp_path / "b_last.pt")
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
+    assert result["resumed_from_epoch"] == 1
+    for (key, a), b in zip(reference.state_dict().items(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b), key
