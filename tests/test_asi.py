@@ -60,6 +60,22 @@ def test_empirical_ntk_matches_autograd_per_point():
     torch.testing.assert_close(ntk.empirical_ntk(net, x, x2, chunk=3), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_empirical_ntk_holds_only_the_smaller_side_whole(monkeypatch):
+    """K(test, train) for many test points: the Jacobian held whole is the training points' (the rehearsal's
+    ASI job at width 5000 was killed for memory holding all test points' rows); values as before, transposed."""
+    net, many, few = _mlp(width=8), _points(11, seed=1), _points(3, seed=2)
+    expected = ntk.empirical_ntk(net, few, many, chunk=4).T
+    sizes, jacobian = [], ntk.jacobian
+
+    def counting(model, x, chunk=32):
+        sizes.append(x.shape[0])
+        return jacobian(model, x, chunk)
+
+    monkeypatch.setattr(ntk, "jacobian", counting)
+    torch.testing.assert_close(ntk.empirical_ntk(net, many, few, chunk=4), expected, rtol=0, atol=0)
+    assert sizes == [3, 4, 4, 3]  # the 3 training points whole, then the 11 test points 4 at a time
+
+
 def test_kernel_regression_interpolates_and_initial_error_vanishes_at_training_points():
     net, x = _mlp(), _points(8)
     k = ntk.empirical_ntk(net, x)

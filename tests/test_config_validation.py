@@ -109,3 +109,22 @@ def test_seeds_given_with_config_on_the_command_line_plan_every_seed(workflow_co
     # --config takes every word after it as a key=value pair: the target goes before it
     result = run_snakemake(workflow_copy, "fig1_depth", "-n", "-p", "--config", "seeds=[0,1,2,3,4]")
     assert "--seeds '[0, 1, 2, 3, 4]'" in result.stdout + result.stderr
+
+
+def test_an_override_drops_artifact_blocks_set_to_null_and_nothing_else():
+    from initgen.config import deep_merge, drop_nulled, load_config, validate_config
+
+    paper = load_config(REPO / "config/config.yaml", REPO / "config/paper.yaml")
+    sliced = drop_nulled(deep_merge(paper, {
+        "toy": {"experiments": {"fig1_depth": None}}, "related": {"asi": None}, "flat_minima": None,
+        "deep": {"datasets": {"imagenet": None}, "corruption": None}, "deep_hessian": {"datasets": {"digits": None}},
+    }))  # fmt: skip
+    assert "fig1_depth" not in sliced["toy"]["experiments"] and "fig2_spectral_bias" in sliced["toy"]["experiments"]
+    assert "asi" not in sliced["related"] and "linear_width" in sliced["related"] and "flat_minima" not in sliced
+    assert "imagenet" not in sliced["deep"]["datasets"] and "cifar10" in sliced["deep"]["datasets"]
+    assert "corruption" not in sliced["deep"] and list(sliced["deep_hessian"]["datasets"]) == ["cifar10"]
+    validate_config(sliced, REPO / "workflow/schemas/config.schema.yaml")
+    # A null anywhere else is not a drop: the schema still names the key.
+    kept = drop_nulled(deep_merge(paper, {"deep": {"train": {"lr": None}}}))
+    with pytest.raises(Exception, match="deep.train.lr"):
+        validate_config(kept, REPO / "workflow/schemas/config.schema.yaml")

@@ -148,6 +148,21 @@ def test_a_violated_sanity_check_fails_the_claims_step_and_writes_nothing(tmp_pa
     assert "SANITY CHECK VIOLATED" in capsys.readouterr().err and not out.exists()
 
 
+def test_a_sanity_check_with_requires_skips_runs_that_never_converged(tmp_path, capsys):
+    """A run stopped by its iteration cap (the rehearsal's 20 GD iterations; a paper run short of budget) is a
+    failed run, counted and excluded, not a violated identity: the report step goes on."""
+    check = KEEPS | {"kind": "sanity", "test": "every"}
+    runs = runs_with(["fitted"] * 3 + ["not fitted"] * 2)
+    runs[-1]["kept"] = runs[-2]["kept"] = 0.1  # would violate the identity if it were scored
+    registry, out = registry_file(tmp_path, check), tmp_path / "verdicts.json"
+    assert initgen(["claims", "--registry", str(registry), "--metrics", metrics_file(tmp_path, runs),
+                    "--out", str(out)]) == 0  # fmt: skip
+    unconverged = runs_with(["not fitted"] * 3, kept=0.1)
+    assert initgen(["claims", "--registry", str(registry), "--metrics", metrics_file(tmp_path, unconverged),
+                    "--out", str(out)]) == 0  # fmt: skip
+    assert "SANITY CHECK VIOLATED" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("effect", "n"), [(0.5, 34), (0.8, 15), (1.0, 10)])
 def test_seeds_to_decide_match_the_textbook_one_sample_t_test(effect, n):
     # Cohen (1988) / G*Power: two-sided one-sample t-test, alpha 0.05, power 0.8
@@ -219,6 +234,7 @@ def test_the_shipped_claims_registry_declares_the_protocol_for_every_trained_met
     checks = {c["name"]: c for claim in registry["claims"] for c in claim["checks"]}
     assert checks["ASI output at init is zero"]["kind"] == "sanity"
     assert checks["orthogonal init ends at the min-norm solution"]["kind"] == "sanity"
+    assert checks["orthogonal init ends at the min-norm solution"]["requires"]["met_protocol"] is True
     for name in ("Gaussian test MSE grows with depth", "low frequencies converge first",
                  "3b ReLU pre-trained above Nyquist keeps its spike (paper's stopping rule)"):
         assert checks[name]["requires"]["met_protocol"] is True

@@ -23,6 +23,8 @@ FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
                           "fetch one image dataset's archive and verify its checksum (rules data_download_<name>)"),
         "data-prepare": ("initgen.data.registry:cli_prepare",
                          "unpack a downloaded dataset into tensors the deep experiments read (rule data_prepare)"),
+        "rehearsal-data": ("initgen.data.rehearsal:cli_rehearsal_data",
+                           "write the rehearsal's stand-in archives in the official formats (rule rehearsal_data)"),
     },
     "1-D experiments (Exp 1-3, A.2, A.3)": {
         "toy-train": ("initgen.experiments.toy_train:cli_train",

@@ -6,6 +6,7 @@ knows exactly what to fix. Validation happens before any job runs, so a bad conf
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import jsonschema
@@ -105,6 +106,54 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     return config
 
 
+# Blocks an override file may drop by setting them to null (YAML `~`): config files are deep-merged, so a later
+# file cannot delete a key an earlier one set, only replace it. `*` is any key of that block.
+DROPPABLE = (
+    "toy.experiments.*", "related.*", "deep.datasets.*", "deep.corruption", "deep_hessian", "deep_hessian.datasets.*",
+    "flat_minima",
+)
+
+
+def drop_nulled(config: dict) -> dict:
+    """A copy of `config` without the artifact blocks set to null in an override (DROPPABLE), e.g.
+    `toy: {experiments: {fig1_depth: null}}` builds no fig1_depth; its claims are then 'not run'."""
+    out = copy.deepcopy(config)
+    for pattern in DROPPABLE:
+        *parents, last = pattern.split(".")
+        node = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue
+        for key in [k for k, v in node.items() if v is None and (last == "*" or k == last)]:
+            del node[key]
+    return out
+
+
+def check_gpu_resources(config: dict) -> dict:
+    """Raise ConfigError when device is 'cuda' but a GPU job's resources ask for no GPU.
+
+    Such a job (deep.resources.<rule>, deep_hessian.resources with `gpu: 0`) is sent to a node without a GPU and
+    fails only once it starts there. (device 'cpu' with `gpu: 1` runs, on a node that has one; 'auto' takes what
+    the node has.) The message names the key.
+    """
+    if config.get("device", "cpu") != "cuda":
+        return config
+    blocks = {f"deep.resources.{rule}": block
+              for rule, block in ((config.get("deep") or {}).get("resources") or {}).items()}
+    if (config.get("deep_hessian") or {}).get("resources"):
+        blocks["deep_hessian.resources"] = config["deep_hessian"]["resources"]
+    problems = [
+        f"config key {key}.gpu is {(block or {}).get('gpu', 0)} but device is 'cuda': the job would run on a node "
+        "without a GPU; ask for one (gpu: 1) or set device: cpu"
+        for key, block in blocks.items()
+        if not (block or {}).get("gpu", 0)
+    ]
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+    return config
+
+
 def load_config(*paths: str | Path) -> dict:
     """Load YAML files, later ones deep-merged over earlier ones (like Snakemake's --configfile)."""
     merged: dict = {}
@@ -133,6 +182,6 @@ def cli_validate(argv: list[str]) -> int:
     parser.add_argument("configs", nargs="+", help="config YAML files, e.g. config/config.yaml config/paper.yaml")
     parser.add_argument("--schema", default="workflow/schemas/config.schema.yaml", help="the JSON schema (YAML)")
     args = parser.parse_args(argv)
-    validate_config(load_config(*args.configs), args.schema)
+    check_gpu_resources(validate_config(drop_nulled(load_config(*args.configs)), args.schema))
     print("config ok")
     return 0

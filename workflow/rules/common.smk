@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from initgen.cli import COMMANDS
-from initgen.config import coerce_numbers, load_schema, validate_config
+from initgen.config import check_gpu_resources, coerce_numbers, drop_nulled, load_schema, validate_config
 from initgen.imports import import_closure
 from initgen.names import INITS, caption_path, corruption_inits, table_name
 from snakemake.settings.types import DeploymentMethod
@@ -22,8 +22,12 @@ from snakemake.settings.types import DeploymentMethod
 # Fail before any job runs (so nothing is written) when the config is wrong; the message names the key.
 # `--config 'seeds=[0,1,2]'` passes list items as strings: numeric strings become numbers where the schema wants one.
 CONFIG_SCHEMA = Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
-config.update(coerce_numbers(config, load_schema(CONFIG_SCHEMA)))
+# An override file drops an artifact's block by setting it to null (initgen.config.DROPPABLE; a slice of a config).
+_config = drop_nulled(coerce_numbers(config, load_schema(CONFIG_SCHEMA)))
+config.clear()
+config.update(_config)
 validate_config(config, CONFIG_SCHEMA)
+check_gpu_resources(config)  # a GPU request that contradicts `device` (a cuda job sent to a CPU node)
 
 # Rules call the package's CLI (`initgen ...`). With the default software deployment (the .venv of the README),
 # jobs run the `initgen` of the Python that runs Snakemake, even when it was started as .venv/bin/snakemake without
@@ -46,7 +50,7 @@ LIBRARY = Path("src/initgen")
 
 # ------------------------------------------------------------------------------------------- config blocks
 TOY = config["toy"]["experiments"]
-RELATED = config["related"]
+RELATED = config.get("related") or {}
 DEEP = config.get("deep") or {"datasets": {}}
 DEEP_SEEDS = DEEP.get("seeds") or config["seeds"]
 DEEP_INITS = list(INITS)

@@ -15,6 +15,29 @@ DATA_ARCHIVES = {
 }
 # Every dataset a rule can prepare (digits ships with scikit-learn, imagenet is a user folder: not downloaded).
 DATASETS = ("digits", "cifar10", "cifar100", "tinyimagenet", "imagenet")
+# Rehearsal (config/rehearsal.yaml): stand-in archives in the official formats, written by rule rehearsal_data
+# into this folder, from which the download rules fetch them (as from a mirror); None: the official sources.
+REHEARSAL_DATA = config["data"].get("rehearsal")
+
+if REHEARSAL_DATA:
+
+    rule rehearsal_data:
+        output:
+            archives=[f"{REHEARSAL_DATA}/{_f}" for _f in DATA_ARCHIVES.values()],
+            imagenet=directory(f"{REHEARSAL_DATA}/imagenet"),
+        input:
+            code=code("rehearsal-data"),
+        log:
+            "logs/data/rehearsal_data.log",
+        benchmark:
+            "logs/benchmark/data/rehearsal_data.tsv"
+        localrule: True
+        params:
+            out=REHEARSAL_DATA,
+        conda:
+            ENV
+        shell:
+            "initgen rehearsal-data --out {params.out:q} > {log} 2>&1 || (cat {log} >&2; exit 1)"
 
 
 for _name, _filename in DATA_ARCHIVES.items():
@@ -22,6 +45,9 @@ for _name, _filename in DATA_ARCHIVES.items():
     rule:
         name:
             f"data_download_{_name}"
+        input:
+            # rehearsal: the generated archive this download copies (none: the official URL)
+            [f"{REHEARSAL_DATA}/{_filename}"] if REHEARSAL_DATA else [],
         output:
             f"{DATA_ROOT}/raw/{_filename}",
         log:
@@ -33,17 +59,21 @@ for _name, _filename in DATA_ARCHIVES.items():
             name=_name,
             # data root = the folder above raw/ (derived from the output, so no path is hardcoded twice)
             root=lambda w, output: str(Path(output[0]).parent.parent),
+            source=get_download_source_args(_name),
         conda:
             ENV
         shell:
             # On failure, show the log (URL + where to place the file) on the console, not only in the log.
-            "initgen data-download {params.name} --data-root {params.root:q} > {log} 2>&1 || (cat {log} >&2; exit 1)"
+            "initgen data-download {params.name} --data-root {params.root:q} {params.source} > {log} 2>&1"
+            " || (cat {log} >&2; exit 1)"
 
 
 rule data_prepare:
     input:
         # no archive for digits and imagenet (see above); the code: initgen.data.registry imports every parser
         archive=lambda w: ([f"{DATA_ROOT}/raw/{DATA_ARCHIVES[w.name]}"] if w.name in DATA_ARCHIVES else []),
+        # rehearsal: the generated ImageNet-style folder (otherwise the user's folder, not a rule's output)
+        folder=lambda w: ([f"{REHEARSAL_DATA}/imagenet"] if REHEARSAL_DATA and w.name == "imagenet" else []),
         code=code("data-prepare"),
     output:
         train=f"{DATA_ROOT}/prepared/{{name}}/train.pt",
@@ -58,8 +88,10 @@ rule data_prepare:
         # The dataset's config block data.<name> (empty when it has none): changing it reruns the preparation.
         options=get_data_options,
         root=lambda w, output: str(Path(output.train).parent.parent.parent),
+        checksum=get_checksum_arg,
     conda:
         ENV
     shell:
-        "initgen data-prepare {wildcards.name} --data-root {params.root:q} --options {params.options} > {log} 2>&1"
+        "initgen data-prepare {wildcards.name} --data-root {params.root:q} --options {params.options}"
+        " {params.checksum} > {log} 2>&1"
         " || (cat {log} >&2; exit 1)"

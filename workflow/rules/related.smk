@@ -23,7 +23,7 @@ rule asi_run:
     output:
         "results/asi/{part}.npz",
     params:
-        spec=as_arg(RELATED["asi"]),
+        spec=as_arg(RELATED.get("asi", {})),
         seeds=as_arg(config["seeds"]),
         device=config["device"],
     wildcard_constraints:
@@ -48,8 +48,8 @@ rule linear_imbalance_run:
     output:
         "results/linear_imbalance/runs.npz",
     params:
-        spec=as_arg({k: v for k, v in RELATED["linear_imbalance"].items() if k != "seeds"}),
-        seeds=as_arg(RELATED["linear_imbalance"].get("seeds", config["seeds"])),
+        spec=as_arg({k: v for k, v in RELATED.get("linear_imbalance", {}).items() if k != "seeds"}),
+        seeds=as_arg(RELATED.get("linear_imbalance", {}).get("seeds", config["seeds"])),
         device=config["device"],
     threads: 1
     resources:
@@ -71,8 +71,8 @@ rule linear_width_run:
     output:
         "results/linear_width/runs.npz",
     params:
-        spec=as_arg({k: v for k, v in RELATED["linear_width"].items() if k != "seeds"}),
-        seeds=as_arg(RELATED["linear_width"].get("seeds", config["seeds"])),
+        spec=as_arg({k: v for k, v in RELATED.get("linear_width", {}).items() if k != "seeds"}),
+        seeds=as_arg(RELATED.get("linear_width", {}).get("seeds", config["seeds"])),
         device=config["device"],
     threads: 1
     resources:
@@ -89,7 +89,7 @@ rule linear_width_run:
 
 
 # Analysis and plots, one rule each per artifact (their outputs differ), plus the target rule named after it.
-for _artifact in RELATED_ARTIFACTS:
+for _artifact in [a for a in RELATED_ARTIFACTS if a in RELATED]:
     _outputs = artifact_outputs(_artifact, RELATED_FIGURES[_artifact], RELATED_TABLES[_artifact])
     _plots = artifact_outputs(_artifact, RELATED_FIGURES[_artifact], RELATED_TABLES[_artifact], metrics=False)
 

@@ -155,12 +155,18 @@ def prepared_dir(name: str, data_root: str | Path = "data") -> Path:
 
 
 def download(
-    name: str, data_root: str | Path = "data", checksum: str | None = None, options: dict | None = None
+    name: str,
+    data_root: str | Path = "data",
+    checksum: str | None = None,
+    options: dict | None = None,
+    mirror: str | Path | None = None,
 ) -> Path | None:
     """Make sure the dataset's raw input is present and intact; returns the archive path (None: no archive).
 
     An archive already in data/raw/ is used as is (after its checksum is verified), so a manually placed
-    file or an offline compute node works. `checksum` overrides the official one (tests, mirrors).
+    file or an offline compute node works. `checksum` overrides the official one (tests, mirrors, the
+    rehearsal); `mirror` is a local folder holding the archive under its official file name, fetched from
+    there (a file:// URL through the same download code) instead of the official URL.
     """
     dataset = get(name)
     if name == "imagenet":
@@ -173,7 +179,14 @@ def download(
     if path.exists():
         archives.verify_checksum(path, expected)
         return path
-    return archives.download(dataset.archive.url, path, expected)
+    url = dataset.archive.url
+    if mirror is not None:
+        source = Path(mirror) / dataset.archive.filename
+        if not source.is_file():
+            raise UserFacingError(f"{source} not found: the mirror folder (config key data.rehearsal) lacks "
+                                  f"{dataset.archive.filename}")
+        url = source.resolve().as_uri()
+    return archives.download(url, path, expected)
 
 
 def prepare(
@@ -265,6 +278,9 @@ def _parse_cli(argv: list[str], prog: str, description: str):
     )
     parser.add_argument("--options", default="{}", help="the dataset's config block data.<name> as JSON")
     parser.add_argument("--checksum", default=None, help="override the official checksum, 'md5:<hex>'")
+    if prog.endswith("download"):
+        parser.add_argument("--mirror", default=None,
+                            help="a local folder holding the archive under its official name (config data.rehearsal)")
     args = parser.parse_args(argv)
     try:
         args.options = json.loads(args.options) or {}
@@ -277,7 +293,7 @@ def cli_download(argv: list[str]) -> int:
     """`initgen data-download NAME [--data-root data] [--options JSON] [--checksum md5:HEX]`"""
     args = _parse_cli(argv, "initgen data-download", "Fetch one dataset's archive into <data-root>/raw and verify "
                       "its checksum (offline: says where to put the file).")
-    path = download(args.name, args.data_root, checksum=args.checksum, options=args.options)
+    path = download(args.name, args.data_root, checksum=args.checksum, options=args.options, mirror=args.mirror)
     print(f"{args.name}: " + (f"{path} ok" if path else "nothing to download"))
     return 0
 

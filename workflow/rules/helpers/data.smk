@@ -13,3 +13,20 @@ def get_prepared_data(wildcards):
 def get_data_options(wildcards):
     """The dataset's config block data.<name> as an argument (empty when it has none)."""
     return as_arg(config["data"].get(wildcards.name, {}))
+
+
+def get_checksum_arg(wildcards):
+    """--checksum from config data.checksums.<name> (a mirror's or the rehearsal's archives), else nothing."""
+    checksum = (config["data"].get("checksums") or {}).get(wildcards.name)
+    return f"--checksum {checksum}" if checksum else ""
+
+
+def get_download_source_args(name):
+    """Arguments of data-download beyond the name: the rehearsal folder as a mirror, the checksum override."""
+    args = []
+    if config["data"].get("rehearsal"):
+        args.append(f"--mirror {config['data']['rehearsal']}")
+    checksum = (config["data"].get("checksums") or {}).get(name)
+    if checksum:
+        args.append(f"--checksum {checksum}")
+    return " ".join(args)
