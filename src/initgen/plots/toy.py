@@ -112,9 +112,9 @@ def plot_depth(trained, spectra, metrics):
                 ax.axvline(depth, color="crimson", alpha=0.25, lw=6)
         ax.set(xlabel="depth (hidden layers)", title=f"{name}: test MSE (o), HF energy at init (s)")
         if failed:
-            ax.text(0.02, 0.98, "failed runs, excluded from test MSE (red bands; HF at init: every run):\n"
-                    + "\n".join(f"depth {f}" for f in failed),
-                    transform=ax.transAxes, va="top", fontsize=7, color="crimson")
+            ax.text(0.98, 0.03, "failed runs (red bands): not in test MSE;\nHF at init counts every run\n"
+                    + "\n".join(f"depth {f}" for f in failed), transform=ax.transAxes, ha="right", va="bottom",
+                    fontsize=7, color="crimson", bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
     fig.suptitle(TITLES["fig1_depth"] + " (bands: mean ± std over seeds; test MSE over runs that fit)")
     fig.tight_layout()
     return fig
