@@ -23,9 +23,9 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
+from initgen.core.runtime import resolve_device
 from initgen.data.loader import InMemoryBatches
 from initgen.data.registry import dataset_info
-from initgen.runtime import resolve_device
 
 
 class PILImages(Dataset):

@@ -50,7 +50,7 @@ import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
-from initgen.curvature import HessianOperator, dense_hessian, extreme_eigenvalues, hessian_metrics
+from initgen.analysis.curvature.hessian import HessianOperator, dense_hessian, extreme_eigenvalues, hessian_metrics
 from initgen.models.mlp import MLP
 from initgen.models.zoo import MLP as DigitsMLP
 from initgen.models.zoo import SmallCNN

@@ -1,4 +1,4 @@
-"""Gradient descent on the linear network: full matrices vs the reduced coordinates of linear_nets.py.
+"""Gradient descent on the linear network: full matrices vs the reduced coordinates of models/linear_network.py.
 
 The paper's linear_imbalance setup (D = 400, n = 100, m = 1, h = 500, sU = sV = 0.1): both run the same
 iterations from the same init in the same process; the losses must agree, and the last line prints the speedup.
@@ -14,7 +14,7 @@ import time
 import numpy as np
 import torch
 
-from initgen import linear_nets as ln
+from initgen.models import linear_network as ln
 
 
 def main() -> None:

@@ -10,9 +10,9 @@ import time
 
 import torch
 
-from initgen.init import draw_mlp
 from initgen.models.mlp import BatchedMLP, activation_scale
-from initgen.train.batched import train_batched, train_one_by_one
+from initgen.models.mlp_init import draw_mlp
+from initgen.training.batched import train_batched, train_one_by_one
 
 
 def flops_per_step(width: int, depth: int, points: int) -> float:

@@ -5,7 +5,7 @@
     python benchmarks/train_throughput.py --model vgg16 --image-size 64 --no-baseline \
         --record benchmarks/throughput.json   # a measurement for `initgen plan`
 
-Ours (src/initgen/train/classifier.py): the whole uint8 split resident on the device, batches cut and
+Ours (src/initgen/training/classifier.py): the whole uint8 split resident on the device, batches cut and
 normalized there, channels_last, bf16 autocast and torch.compile on CUDA. Baseline: the usual loop, a
 Dataset applying torchvision's ToTensor + Normalize per image, a DataLoader (worker processes, pinned
 memory on CUDA), fp32.
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import torch
 
+from initgen.core.files import write_text
 from initgen.models.zoo import build_model
-from initgen.results import write_text
-from initgen.train.classifier import train_classifier
+from initgen.training.classifier import train_classifier
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 SETTINGS = {"lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4}

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from initgen import asi, ntk
+from initgen.analysis import ntk
+from initgen.models import asi
 from initgen.models.mlp import MLP, BatchedMLP
-from initgen.train.batched import train_batched
+from initgen.training.batched import train_batched
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

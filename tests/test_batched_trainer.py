@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from initgen.init import draw_mlp
 from initgen.models.mlp import BatchedMLP
-from initgen.train.batched import train_batched, train_one_by_one
+from initgen.models.mlp_init import draw_mlp
+from initgen.training.batched import train_batched, train_one_by_one
 
 SCALES = {"relu": 1.0, "gaussian": 0.5, "sine": 3.0}
 
@@ -76,7 +76,7 @@ def test_per_model_learning_rates_are_per_model():
 
 
 def test_log_spaced_snapshots_resolve_the_first_steps_of_a_long_budget():
-    from initgen.train.batched import snapshot_schedule
+    from initgen.training.batched import snapshot_schedule
 
     assert snapshot_schedule(3000, 31) == list(range(0, 3001, 100))
     log = snapshot_schedule(3000, 31, "log")

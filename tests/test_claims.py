@@ -10,8 +10,8 @@ import pytest
 import yaml
 from conftest import REPO
 
-from initgen.claims import ClaimsError, evaluate_claims, load_registry
 from initgen.cli import main as initgen
+from initgen.reporting.claims import ClaimsError, evaluate_claims, load_registry
 
 TABLE_CHECK = {
     "name": "test accuracy high-B/W minus random",

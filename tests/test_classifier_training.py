@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from initgen.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from initgen.errors import UserFacingError
-from initgen.experiments.deep_analyze import paired_differences
-from initgen.experiments.deep_train import corrupt_labels
-from initgen.input_gradients import bandwidth, histogram, input_gradients, symmetric_edges
+from initgen.analysis.input_gradients import bandwidth, histogram, input_gradients, symmetric_edges
+from initgen.core.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from initgen.core.errors import UserFacingError
+from initgen.experiments.classifier_analyze import paired_differences
+from initgen.experiments.classifier_train import corrupt_labels
 from initgen.models.zoo import build_model
-from initgen.names import corruption_fraction, init_name
-from initgen.train.classifier import learning_rate, train_classifier
+from initgen.pipeline.artifacts import corruption_fraction, init_name
+from initgen.training.classifier import learning_rate, train_classifier
 
 STATS = {"mean": [0.5], "std": [0.25]}
 

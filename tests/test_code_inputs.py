@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO, copy_workflow, load_test_config, planned_after_edit, planned_jobs, run_snakemake
 
 from initgen.cli import COMMANDS
-from initgen.imports import import_closure
+from initgen.pipeline.code_inputs import import_closure
 
 LIBRARY = REPO / "src" / "initgen"
 OVERRIDES = load_test_config("code_inputs")

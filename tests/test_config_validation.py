@@ -70,7 +70,7 @@ def test_bad_config_is_refused_with_its_key(case, workflow_copy):
 
 
 def test_default_and_paper_configs_are_valid():
-    from initgen.config import load_config, validate_config
+    from initgen.core.config import load_config, validate_config
 
     schema = REPO / "workflow/schemas/config.schema.yaml"
     validate_config(load_config(REPO / "config/config.yaml"), schema)
@@ -78,7 +78,7 @@ def test_default_and_paper_configs_are_valid():
 
 
 def test_numeric_strings_from_the_command_line_become_numbers_where_the_schema_wants_numbers():
-    from initgen.config import coerce_numbers, load_schema, validate_config
+    from initgen.core.config import coerce_numbers, load_schema, validate_config
 
     schema_path = REPO / "workflow/schemas/config.schema.yaml"
     config = _default()
@@ -112,7 +112,7 @@ def test_seeds_given_with_config_on_the_command_line_plan_every_seed(workflow_co
 
 
 def test_an_override_drops_artifact_blocks_set_to_null_and_nothing_else():
-    from initgen.config import deep_merge, drop_nulled, load_config, validate_config
+    from initgen.core.config import deep_merge, drop_nulled, load_config, validate_config
 
     paper = load_config(REPO / "config/config.yaml", REPO / "config/paper.yaml")
     sliced = drop_nulled(deep_merge(paper, {

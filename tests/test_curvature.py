@@ -14,8 +14,8 @@ import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
-from initgen import curvature
-from initgen.errors import ConfigError
+from initgen.analysis.curvature import hessian as curvature
+from initgen.core.errors import ConfigError
 from initgen.models.mlp import MLP
 from initgen.models.zoo import SmallCNN
 
@@ -197,7 +197,7 @@ def test_config_hessian_blocks_match_the_engine_settings():
 
     import yaml
 
-    from initgen.config import load_config, validate_config
+    from initgen.core.config import load_config, validate_config
 
     repo = Path(__file__).resolve().parents[1]
     schema = yaml.safe_load((repo / "workflow/schemas/config.schema.yaml").read_text())
@@ -242,10 +242,12 @@ def test_hessian_metrics_ritz_vectors_come_from_the_same_run_and_change_nothing_
 def test_curvature_imports_one_way_and_settings_are_a_leaf():
     from pathlib import Path
 
-    from initgen.imports import import_closure
+    from initgen.pipeline.code_inputs import import_closure
 
-    library = Path(curvature.__file__).parent
-    names = lambda *modules: {p.name for p in import_closure(library, *modules)}  # noqa: E731
-    assert "curvature.py" not in names("initgen.curvature_pyhessian")  # no cycle
-    assert names("initgen.curvature_settings") == {"__init__.py", "curvature_settings.py", "errors.py"}
-    assert "curvature_settings.py" in names("initgen.curvature")
+    library = Path(curvature.__file__).parents[2]
+    names = lambda *modules: {p.relative_to(library).as_posix() for p in import_closure(library, *modules)}  # noqa: E731
+    assert "analysis/curvature/hessian.py" not in names("initgen.analysis.curvature.pyhessian_backend")  # no cycle
+    assert names("initgen.analysis.curvature.settings") == {
+        "__init__.py", "analysis/__init__.py", "analysis/curvature/__init__.py", "analysis/curvature/settings.py",
+        "core/__init__.py", "core/errors.py"}
+    assert "analysis/curvature/settings.py" in names("initgen.analysis.curvature.hessian")

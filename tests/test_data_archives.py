@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from initgen.core.errors import UserFacingError
 from initgen.data import archives
-from initgen.errors import UserFacingError
 
 
 def _tar(path: Path, members: dict[str, bytes], links: dict[str, str] | None = None) -> Path:

@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from initgen import cli
+from initgen.core.errors import UserFacingError
 from initgen.data import registry
-from initgen.errors import UserFacingError
 
 
 def md5(path: Path) -> str:

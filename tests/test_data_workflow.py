@@ -8,9 +8,9 @@ import pytest
 import torch
 from conftest import REPO, planned_jobs, run_snakemake
 
-from initgen.config import load_config, validate_config
+from initgen.core.config import load_config, validate_config
+from initgen.core.errors import ConfigError
 from initgen.data import registry
-from initgen.errors import ConfigError
 
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 from conftest import copy_workflow, load_test_config, planned_after_edit, planned_jobs, run_snakemake
 
-from initgen.experiments.deep_hessian import train_subset
-from initgen.results import read_json
+from initgen.core.files import read_json
+from initgen.experiments.classifier_hessian import train_subset
 
 TARGETS = ("table4_deep_hessian", "fig9_deep_hessian")
 TINY = load_test_config("deep_hessian")  # tests/configs/deep_hessian/config.yaml
@@ -63,7 +63,7 @@ def test_tiny_config_builds_table4_and_fig9(built):
 @pytest.mark.slow
 def test_editing_the_hessian_engine_reruns_no_training(built):
     assert planned_jobs(built, *TARGETS, overrides=TINY) == {}
-    jobs = planned_after_edit(built, "curvature.py", *TARGETS, overrides=TINY)
+    jobs = planned_after_edit(built, "analysis/curvature/hessian.py", *TARGETS, overrides=TINY)
     assert jobs == {
         "deep_hessian": 4,
         "deep_hessian_table": 1,

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import load_test_config, planned_after_edit, planned_jobs, run_snakemake
 
-from initgen.results import read_json
+from initgen.core.files import read_json
 
 PAPER_MODELS = [
     "vgg11",
@@ -100,7 +100,7 @@ def test_tiny_config_builds_the_default_deep_targets_end_to_end(workflow_copy: P
 
     # Nothing left to do; editing the plotting code reruns only the plots, not training or analysis.
     assert planned_jobs(workflow_copy, *DEEP_TARGETS, overrides=TINY) == {}
-    assert planned_after_edit(workflow_copy, "plots/deep.py", *DEEP_TARGETS, overrides=TINY) == {
+    assert planned_after_edit(workflow_copy, "reporting/plots/classifiers.py", *DEEP_TARGETS, overrides=TINY) == {
         "deep_curves_digits": 1,
         "fig6_plot": 1,
         "corruption_plot": 1,

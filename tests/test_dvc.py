@@ -180,7 +180,7 @@ def test_fresh_clone_after_dvc_pull_has_nothing_to_do(pulled):
 
 def test_library_edit_in_the_pulled_clone_reruns_exactly_its_jobs(pulled):
     clone, _ = pulled
-    jobs = planned_after_edit(clone, "linear_nets.py", *ARTIFACTS, overrides=tiny_config())
+    jobs = planned_after_edit(clone, "models/linear_network.py", *ARTIFACTS, overrides=tiny_config())
     # linear_nets is code of the run only: the run, then what reads it; no 1-D job.
     assert jobs == {"linear_imbalance_run": 1, "linear_imbalance_analyze": 1, "linear_imbalance_plot": 1,
                     "linear_imbalance": 1}

@@ -11,8 +11,8 @@ import numpy as np
 import yaml
 from conftest import REPO
 
-from initgen.experiments.toy_analyze import analyze_experiment
-from initgen.experiments.toy_train import train_variant
+from initgen.experiments.regression_1d_analyze import analyze_experiment
+from initgen.experiments.regression_1d_train import train_variant
 
 CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
 EXPERIMENT = CONFIG["toy"]["experiments"]["fig3_init_spectrum"]

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from conftest import REPO, copy_workflow, planned_after_edit, planned_jobs, run_snakemake
 
-from initgen.curvature import resolve_settings
-from initgen.errors import ConfigError
+from initgen.analysis.curvature.hessian import resolve_settings
+from initgen.core.errors import ConfigError
+from initgen.core.files import read_json
 from initgen.experiments.flat_minima import minimum_metrics
 from initgen.experiments.flat_minima_train import draw_signal, train_variant
-from initgen.results import read_json
 
 TARGETS = ("table2_flat_minima", "fig4_flat_minima")
 SMALL_HESSIAN = {"max_lanczos_steps": 60, "density_probes": 2, "density_steps": 20, "trace_max_probes": 30}
@@ -122,7 +122,7 @@ def test_tiny_config_builds_table2_and_fig4(built):
 @pytest.mark.slow
 def test_editing_the_hessian_engine_reruns_curvature_but_no_training(built):
     assert planned_jobs(built, *TARGETS, overrides=tiny_flat_config()) == {}
-    jobs = planned_after_edit(built, "curvature.py", *TARGETS, overrides=tiny_flat_config())
+    jobs = planned_after_edit(built, "analysis/curvature/hessian.py", *TARGETS, overrides=tiny_flat_config())
     assert jobs == {
         "flat_minima_hessian": 4,
         "flat_minima_analyze": 1,

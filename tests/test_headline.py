@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from initgen import protocol
-from initgen.headline import artifact_checks, cli_headline, headline
-from initgen.results import summarize, summarize_runs
+from initgen.analysis import protocol
+from initgen.analysis.summaries import summarize, summarize_runs
+from initgen.reporting.headline import artifact_checks, cli_headline, headline
 
 
 def test_protocol_totals_then_key_results_when_no_claim_reads_the_artifact():
@@ -82,7 +82,7 @@ def test_cli_writes_one_finite_numbers_only_file_per_entry_and_replaces_the_old_
 
 
 def test_runs_table_has_one_row_per_run_and_blanks_for_missing_values():
-    from initgen.headline import runs_table
+    from initgen.reporting.headline import runs_table
 
     metrics = {"runs": [{"init": "random", "fraction": None, "test_acc": 0.9, "history": [1, 2]},
                         {"init": "corrupt0.5", "fraction": 0.5, "test_acc": float("nan"), "converged": True}]}
@@ -90,7 +90,7 @@ def test_runs_table_has_one_row_per_run_and_blanks_for_missing_values():
 
 
 def test_toy_curves_one_column_per_run_at_most_max_rows():
-    from initgen.curves import MAX_ROWS, curve_table
+    from initgen.reporting.curves import MAX_ROWS, curve_table
 
     losses = np.stack([np.linspace(1.0, 0.0, 2001)[:, None] * np.array([1.0, 2.0]) for _ in range(2)])  # [2, 2001, 2]
     losses[1, 5:, 1] = np.nan  # a diverged run: empty cells
@@ -102,7 +102,7 @@ def test_toy_curves_one_column_per_run_at_most_max_rows():
 
 
 def test_linear_curves_mean_loss_and_bound_per_case():
-    from initgen.curves import linear_curve_table
+    from initgen.reporting.curves import linear_curve_table
 
     runs = {"case_names": np.asarray(["a", "b"]), "iterations": np.asarray([0, 50]),
             "losses": np.asarray([[[1.0, 0.5], [3.0, 1.5]], [[2.0, 1.0], [2.0, 1.0]]]),  # [cases, seeds, recorded]

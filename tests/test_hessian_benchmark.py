@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from initgen.curvature import HessianOperator, dense_hessian
+from initgen.analysis.curvature.hessian import HessianOperator, dense_hessian
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import hessian as bench  # noqa: E402

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from initgen.quantities import human_name, kind_of
-from initgen.results import summarize, summarize_runs
-from initgen.tables import interval, interval_caption, write_table
+from initgen.analysis.summaries import summarize, summarize_runs
+from initgen.reporting.quantities import human_name, kind_of
+from initgen.reporting.tables import interval, interval_caption, write_table
 
 
 def skewed_runs(groups: int = 200, seeds: int = 3) -> list[dict]:

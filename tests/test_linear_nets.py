@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from initgen import linear_nets as ln
+from initgen.models import linear_network as ln
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

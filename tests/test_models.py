@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from initgen.errors import ConfigError
+from initgen.core.errors import ConfigError
 from initgen.models.zoo import MODELS, PAPER_MODELS, SMALL_MODELS, build_model, parameter_count
 
 # (num_classes, channels, image_size) of CIFAR-10, Tiny ImageNet and ImageNet.

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from initgen.plan import PlanError, job_stats, render, training_cost
+from initgen.pipeline.plan import PlanError, job_stats, render, training_cost
 
 DRY_RUN = """Building DAG of jobs...
 Job stats:

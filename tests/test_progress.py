@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from initgen.progress import PlainProgress, progress
+from initgen.core.progress import PlainProgress, progress
 
 
 class Clock:

@@ -12,15 +12,15 @@ import torch
 import yaml
 from conftest import REPO
 
-from initgen import protocol, spectra
-from initgen.claims import evaluate_claims, load_registry
+from initgen.analysis import protocol, spectra
+from initgen.analysis.input_gradients import calibrate_batch_norm
+from initgen.analysis.statistics import seeds_for_correlation, seeds_for_t, t_test_power
 from initgen.cli import main as initgen
-from initgen.errors import ConfigError
+from initgen.core.errors import ConfigError
+from initgen.data.signals import evaluate_signal, grid, sample_points
 from initgen.experiments.lr_sweep import choose, sweep_table, sweep_variant
-from initgen.experiments.toy_analyze import analyze_experiment
-from initgen.input_gradients import calibrate_batch_norm
-from initgen.signals import evaluate_signal, grid, sample_points
-from initgen.statistics import seeds_for_correlation, seeds_for_t, t_test_power
+from initgen.experiments.regression_1d_analyze import analyze_experiment
+from initgen.reporting.claims import evaluate_claims, load_registry
 
 EXPERIMENT = {
     "target": {"freqs": [1.0], "amps": [1.0]},

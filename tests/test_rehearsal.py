@@ -156,7 +156,7 @@ def test_every_paper_model_interrupted_after_an_epoch_resumes_to_the_same_weight
     import torch
 
     from initgen.models.zoo import build_model
-    from initgen.train.classifier import train_classifier
+    from initgen.training.classifier import train_classifier
 
     generator = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (12, 3, 32, 32), dtype=torch.uint8, generator=generator)

@@ -14,8 +14,8 @@ import yaml
 from conftest import REPO
 
 from initgen import cli
+from initgen.core.errors import UserFacingError
 from initgen.data import archives, registry, rehearsal
-from initgen.errors import UserFacingError
 
 CHECKSUMS = yaml.safe_load((REPO / "config/rehearsal.yaml").read_text())["data"]["checksums"]
 

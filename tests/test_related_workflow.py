@@ -65,10 +65,10 @@ def test_three_artifacts_have_metrics_figures_and_tables(built):
 def test_nothing_to_do_then_an_edit_reruns_only_what_depends_on_it(built):
     assert planned_jobs(built, *TARGETS, overrides=TINY) == {}
     for module, expected in [
-        ("plots/related.py", {"asi_plot", "linear_imbalance_plot", "linear_width_plot"}),
-        ("linear_nets.py", {"linear_imbalance_run", "linear_width_run", "linear_imbalance_analyze",
+        ("reporting/plots/asi_linear.py", {"asi_plot", "linear_imbalance_plot", "linear_width_plot"}),
+        ("models/linear_network.py", {"linear_imbalance_run", "linear_width_run", "linear_imbalance_analyze",
                             "linear_width_analyze", "linear_imbalance_plot", "linear_width_plot"}),
-        ("experiments/related_analyze.py", {"asi_analyze", "linear_imbalance_analyze", "linear_width_analyze",
+        ("experiments/asi_linear_analyze.py", {"asi_analyze", "linear_imbalance_analyze", "linear_width_analyze",
                                             "asi_plot", "linear_imbalance_plot", "linear_width_plot"}),
     ]:
         jobs = planned_after_edit(built, module, *TARGETS, overrides=TINY)

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from conftest import REPO, copy_workflow, load_test_config, planned_jobs, run_snakemake, tiny_toy_config
 
-from initgen import report
-from initgen.claims import VERDICTS
-from initgen.dose_response import analyze, collect_points
-from initgen.errors import UserFacingError
+from initgen.core.errors import UserFacingError
+from initgen.reporting import report
+from initgen.reporting.claims import VERDICTS
+from initgen.reporting.dose_response import analyze, collect_points
 
 
 def tiny_curvature_config() -> dict:

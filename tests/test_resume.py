@@ -20,7 +20,7 @@ TRAINER = textwrap.dedent(f"""
     import sys
     import torch
     from initgen.models.zoo import build_model
-    from initgen.train.classifier import train_classifier
+    from initgen.training.classifier import train_classifier
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)

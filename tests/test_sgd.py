@@ -7,8 +7,8 @@ import sys
 import pytest
 import torch
 
-from initgen.errors import UserFacingError
-from initgen.train.sgd import SGD
+from initgen.core.errors import UserFacingError
+from initgen.training.sgd import SGD
 
 
 def _model(seed: int) -> torch.nn.Module:
@@ -75,7 +75,7 @@ def test_training_does_not_import_dynamo():
     """The reason this module exists: torch.optim's first use imports torch._dynamo (seconds per job)."""
     code = (
         "import sys, torch\n"
-        "from initgen.train.sgd import SGD\n"
+        "from initgen.training.sgd import SGD\n"
         "m = torch.nn.Linear(3, 2); o = SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)\n"
         "m(torch.randn(4, 3)).sum().backward(); o.step(); o.zero_grad()\n"
         "print('torch._dynamo' in sys.modules)\n"

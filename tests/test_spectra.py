@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from initgen import spectra
-from initgen.signals import evaluate_signal, grid, nyquist, sample_points
+from initgen.analysis import spectra
+from initgen.data.signals import evaluate_signal, grid, nyquist, sample_points
 
 
 def test_multi_sine_spectrum_is_recovered_exactly():

@@ -1,4 +1,4 @@
-"""One Spearman (initgen.statistics) with one NaN policy: non-finite pairs are excluded and counted, never ranked."""
+"""One Spearman (initgen.analysis.statistics), one NaN policy: non-finite pairs are excluded, counted, never ranked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats
 
-from initgen.statistics import spearman, spearman_test
+from initgen.analysis.statistics import spearman, spearman_test
 
 
 def test_non_finite_pairs_are_excluded_and_counted_never_ranked():

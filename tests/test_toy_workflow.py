@@ -53,7 +53,7 @@ def test_nothing_to_do_when_nothing_changed(built):
 
 
 def test_editing_the_spectrum_module_reruns_analysis_and_plots_only(built):
-    jobs = planned_after_edit(built, "spectra.py", *TOY_TARGETS, overrides=tiny_toy_config())
+    jobs = planned_after_edit(built, "analysis/spectra.py", *TOY_TARGETS, overrides=tiny_toy_config())
     assert jobs == {"toy_analyze": 5, "toy_plot": 5, **{target: 1 for target in TOY_TARGETS}}
 
 

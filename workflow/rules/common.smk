@@ -5,7 +5,7 @@
 #   artifact_outputs   the one builder of an artifact's files under results/<artifact>/
 # A helper reads `config`, the constants of this file and its own arguments, never a global of a rules file:
 # the order of the includes carries no data. Names the library shares (table names, inits, captions) come from
-# initgen.names, so the workflow and the steps cannot name a file two ways.
+# initgen.pipeline.artifacts, so the workflow and the steps cannot name a file two ways.
 import functools
 import json
 import os
@@ -14,15 +14,15 @@ import sys
 from pathlib import Path
 
 from initgen.cli import COMMANDS
-from initgen.config import check_gpu_resources, coerce_numbers, drop_nulled, load_schema, validate_config
-from initgen.imports import import_closure
-from initgen.names import INITS, caption_path, corruption_inits, table_name
+from initgen.core.config import check_gpu_resources, coerce_numbers, drop_nulled, load_schema, validate_config
+from initgen.pipeline.code_inputs import import_closure
+from initgen.pipeline.artifacts import INITS, caption_path, corruption_inits, table_name
 from snakemake.settings.types import DeploymentMethod
 
 # Fail before any job runs (so nothing is written) when the config is wrong; the message names the key.
 # `--config 'seeds=[0,1,2]'` passes list items as strings: numeric strings become numbers where the schema wants one.
 CONFIG_SCHEMA = Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
-# An override file drops an artifact's block by setting it to null (initgen.config.DROPPABLE; a slice of a config).
+# An override file drops an artifact's block by setting it to null (initgen.core.config.DROPPABLE; a slice of a config).
 _config = drop_nulled(coerce_numbers(config, load_schema(CONFIG_SCHEMA)))
 config.clear()
 config.update(_config)
@@ -64,7 +64,7 @@ def code(*steps):
 
     Snakemake's own `code` trigger sees only the rule body, not the library it calls, hence this. Name the
     `initgen` command the rule's shell runs (code("toy-train")): its module (initgen.cli.COMMANDS) and everything
-    that module imports from the library, transitively, are the inputs (initgen.imports reads the imports with
+    that module imports from the library, transitively, are the inputs (initgen.pipeline.code_inputs reads the imports with
     `ast`; nothing is listed by hand). A name that is not a command is a module path under src/initgen without .py
     (code("curves")), for a module a step loads by name where no import shows it.
     """

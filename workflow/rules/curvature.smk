@@ -1,7 +1,7 @@
 # Flatness of minima: Exp 5 (table2_flat_minima, fig4_flat_minima) and A.4 (table4_deep_hessian, fig9_deep_hessian).
 # Exp 5: one training job per variant (every draw x seed batched) -> one Hessian job per variant -> table -> figure.
 # A.4: one Hessian job per trained classifier (checkpoints of deep.smk) -> table -> figure.
-# Editing src/initgen/curvature.py reruns the Hessian jobs, tables and figures, never a training job.
+# Editing src/initgen/analysis/curvature/hessian.py reruns the Hessian jobs, tables and figures, never a training job.
 # Config: FLAT, DEEP_HESSIAN (common.smk); functions: helpers/curvature.smk.
 
 

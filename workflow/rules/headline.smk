@@ -1,5 +1,5 @@
 # Headline numbers per artifact for DVC (`dvc metrics show/diff`, `dvc exp show`): results/<artifact>/headline/, a
-# folder of small numbers-only files derived from the artifact's metrics.json (src/initgen/headline.py), and runs.csv
+# folder of small numbers-only files derived from the artifact's metrics.json (src/initgen/reporting/headline.py), and runs.csv
 # (its runs as a table: the data of DVC's sweep plots); for the 1-D artifacts, results/<artifact>/curves/<variant>.csv
 # (training MSE per step of every run). Included after
 # report.smk: the report reads metrics.json, never these.

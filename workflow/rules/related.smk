@@ -13,7 +13,7 @@ RELATED_FIGURES = {
     "linear_width": ["linear_width"],
 }
 RELATED_TABLES = {"asi": ["summary", "sweep"], "linear_imbalance": ["summary"], "linear_width": ["summary"]}
-# code() adds each command's library imports (initgen.imports): the ASI runs and the linear-network runs live in
+# code() adds each command's library imports (initgen.pipeline.code_inputs): the ASI runs and the linear-network runs live in
 # separate modules so that editing one reruns only its own artifact.
 
 

@@ -80,7 +80,7 @@ CURVES = ("train_loss", "test_acc")
 
 
 def toy_curve_plots(artifacts: list[str], config: dict, prefix: str = "") -> list[dict]:
-    """Training MSE per step of every run of each 1-D variant (columns as src/initgen/curves.py names them)."""
+    """Training MSE per step of every run of each 1-D variant (columns: reporting/curves.py)."""
     plots = []
     for name in artifacts:
         experiment = config["toy"]["experiments"].get(name)
@@ -97,7 +97,7 @@ def toy_curve_plots(artifacts: list[str], config: dict, prefix: str = "") -> lis
 
 
 def linear_plots(artifacts: list[str], config: dict) -> list[dict]:
-    """Min et al.: the loss and the Theorem 1 bound per case against the iteration (src/initgen/curves.py)."""
+    """Min et al.: the loss and the Theorem 1 bound per case against the iteration (src/initgen/reporting/curves.py)."""
     if "linear_imbalance" not in artifacts:
         return []
     names = [case["name"] for case in config["related"]["linear_imbalance"]["cases"]]

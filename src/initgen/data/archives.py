@@ -17,8 +17,8 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from initgen.errors import UserFacingError
-from initgen.progress import progress as progress_lines
+from initgen.core.errors import UserFacingError
+from initgen.core.progress import progress as progress_lines
 
 CHUNK = 1 << 20
 

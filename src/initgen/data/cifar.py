@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from initgen.errors import UserFacingError
+from initgen.core.errors import UserFacingError
 
 # Everything a CIFAR batch pickle needs; any other global in the pickle is refused.
 _ALLOWED_GLOBALS = {

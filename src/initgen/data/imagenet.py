@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from initgen.errors import UserFacingError
-from initgen.progress import progress as progress_lines
+from initgen.core.errors import UserFacingError
+from initgen.core.progress import progress as progress_lines
 
 # Defaults of the `data.imagenet` config block (image_size 224: the paper's ImageNet input size).
 DEFAULT_OPTIONS = {"folder": None, "image_size": 224, "max_train_per_class": None}

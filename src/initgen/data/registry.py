@@ -21,10 +21,10 @@ from pathlib import Path
 
 import torch
 
+from initgen.core.errors import UserFacingError
+from initgen.core.files import atomic_path
+from initgen.core.runtime import resolve_device
 from initgen.data import archives, cifar, digits, imagenet, tinyimagenet
-from initgen.errors import UserFacingError
-from initgen.results import atomic_path
-from initgen.runtime import resolve_device
 
 SPLITS = ("train", "test")
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from initgen.results import atomic_path
+from initgen.core.files import atomic_path
 
 # Our choice: train/test images per class and which classes (fewer than the dataset has where it has many).
 REHEARSAL = {

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
+from initgen.core.errors import UserFacingError
 from initgen.data.imagenet import IMAGE_SUFFIXES, decode_images
-from initgen.errors import UserFacingError
 
 IMAGE_SIZE = 64
 

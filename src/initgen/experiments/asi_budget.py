@@ -18,11 +18,11 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from initgen.config import load_config
+from initgen.core.config import load_config
+from initgen.core.files import write_text
+from initgen.core.runtime import add_runtime_arguments, setup
+from initgen.experiments.asi_runs import run_asi_sweep
 from initgen.experiments.lr_sweep import check_disjoint
-from initgen.experiments.related import run_asi_sweep
-from initgen.results import write_text
-from initgen.runtime import add_runtime_arguments, setup
 
 DEFAULT_SEEDS = [1000, 1001, 1002]  # our choice: 3 seeds no config uses (configs use < 1000)
 MARGIN = 2  # our choice: the budget is at least twice what the slowest sweep run needed

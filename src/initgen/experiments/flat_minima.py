@@ -25,14 +25,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from initgen import protocol
-from initgen.curvature import hessian_metrics, make_batches, resolve_settings, run_record
-from initgen.formatting import mean_pm_std, rho
+from initgen.analysis import protocol
+from initgen.analysis.curvature.hessian import hessian_metrics, make_batches, resolve_settings, run_record
+from initgen.analysis.statistics import spearman_test
+from initgen.analysis.summaries import summarize, summarize_runs
+from initgen.core.files import load_npz, read_json, write_json
+from initgen.core.runtime import add_runtime_arguments, setup
 from initgen.models.mlp import BatchedMLP
-from initgen.results import load_npz, read_json, summarize, summarize_runs, write_json
-from initgen.runtime import add_runtime_arguments, setup
-from initgen.statistics import spearman_test
-from initgen.tables import write_table
+from initgen.reporting.formatting import mean_pm_std, rho
+from initgen.reporting.tables import write_table
 
 ARTIFACT = "table2_flat_minima"
 RUN_METRICS = ["trace", "top_eigenvalue", "expected_eigenvalue", "test_mse", "train_mse", "steps_taken"]
@@ -194,7 +195,7 @@ TABLE_CAPTION = (
 
 
 def table_frame(metrics: dict) -> pd.DataFrame:
-    """Table 2; metric columns are raw keys, named by write_table through initgen.quantities."""
+    """Table 2; metric columns are raw keys, named by write_table through initgen.reporting.quantities."""
     rows = []
     for name, stats_ in metrics["summary"].items():
         activation, bandwidth = name.split("/bandwidth=")

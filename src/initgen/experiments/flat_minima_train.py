@@ -10,12 +10,12 @@ import json
 import numpy as np
 import torch
 
-from initgen.errors import ConfigError
-from initgen.experiments.toy_train import DEFAULT_DEPTH, run_train_cli
-from initgen.init import initialize
+from initgen.core.errors import ConfigError
+from initgen.data.signals import evaluate_signal, grid, sample_points
+from initgen.experiments.regression_1d_train import DEFAULT_DEPTH, run_train_cli
 from initgen.models.mlp import BatchedMLP, activation_scale
-from initgen.signals import evaluate_signal, grid, sample_points
-from initgen.train.batched import train_batched
+from initgen.models.mlp_init import initialize
+from initgen.training.batched import train_batched
 
 DRAW_SEED_OFFSET = 5_000  # keeps the signal draws' stream apart from the network seeds
 

@@ -4,7 +4,7 @@
   drift against step size) -> npz.
 - linear_width: `linear-width-run` (distance to the min-norm solution against width, random and
   orthogonal-manifold inits) -> npz.
-`related-analyze` turns them into metrics.json. A module of its own so that the ASI runs (experiments/related.py)
+`related-analyze` turns them into metrics.json. A module of its own so that the ASI runs (experiments/asi_runs.py)
 do not depend on the linear-network code, nor these on the ASI code.
 """
 
@@ -15,9 +15,9 @@ import math
 import numpy as np
 import torch
 
-from initgen import linear_nets
-from initgen.errors import ConfigError
-from initgen.runtime import resolve_device, run_npz_step
+from initgen.core.errors import ConfigError
+from initgen.core.runtime import resolve_device, run_npz_step
+from initgen.models import linear_network as linear_nets
 
 # --- linear networks ----------------------------------------------------------------------------------------
 

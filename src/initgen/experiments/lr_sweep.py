@@ -21,17 +21,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from initgen import spectra
-from initgen.config import load_config
-from initgen.errors import ConfigError
-from initgen.experiments.toy_analyze import CONVERGED_REL_ERROR
-from initgen.experiments.toy_train import DEFAULT_DEPTH, train_inputs
-from initgen.init import initialize
+from initgen.analysis import spectra
+from initgen.analysis.protocol import MET, loss_status
+from initgen.core.config import load_config
+from initgen.core.errors import ConfigError
+from initgen.core.files import write_text
+from initgen.core.runtime import add_runtime_arguments, setup
+from initgen.experiments.regression_1d_analyze import CONVERGED_REL_ERROR
+from initgen.experiments.regression_1d_train import DEFAULT_DEPTH, train_inputs
 from initgen.models.mlp import activation_scale
-from initgen.protocol import MET, loss_status
-from initgen.results import write_text
-from initgen.runtime import add_runtime_arguments, setup
-from initgen.train.batched import train_batched
+from initgen.models.mlp_init import initialize
+from initgen.training.batched import train_batched
 
 DEFAULT_LRS = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]  # our choice: half-decade grid
 DEFAULT_SWEEP_SEEDS = [1000, 1001, 1002, 1003, 1004]  # our choice: 5 seeds no config uses (configs use < 1000)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from initgen.errors import ConfigError
+from initgen.core.errors import ConfigError
 
 SMALL_INPUT_MIN = 32  # five 2x down-samplings (VGG) still leave a 1x1 map
 LARGE_INPUT_MIN = 128  # from here on the ImageNet stems (stride 2 + max-pool) are used

@@ -1,0 +1,1 @@
+"""Measurements of trained networks and runs: spectra, NTK, input gradients, curvature, run status, statistics."""

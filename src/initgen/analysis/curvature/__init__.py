@@ -1,0 +1,1 @@
+"""The Hessian engine: settings, our Lanczos/Hutchinson implementation, the PyHessian cross-check."""

@@ -1,0 +1,1 @@
+"""Infrastructure every step shares: files written atomically, config, runtime, progress, checkpoints, errors."""

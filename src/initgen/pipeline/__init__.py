@@ -1,0 +1,1 @@
+"""What the Snakemake workflow imports at plan time: shared artifact names, code inputs, cost plans."""

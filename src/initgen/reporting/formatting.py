@@ -1,0 +1,74 @@
+"""Numbers as table text, one helper per format (torch-free; tables, reports and figure titles use these).
+
+From a results.summarize() dict ({mean, std, n, ci_low, ci_high, estimate?}); every helper prints 'n/a' when the
+number is missing:
+    mean_pm_std(stats)          '0.123 ± 0.0456'            (mean alone when n = 1)
+    mean_pm_std_short(stats)    '0.123 ± 0.046'             the std to 2 significant digits
+    interval(stats)             '[0.1, 0.2]'                (with_estimate: '0.15 [0.1, 0.2]')
+    percent(stats)              '12.34 ± 0.56'              fractions in percent
+    percent_interval(stats)     '[12.00, 13.00]'            signed=True: '[+1.20, -0.30]' (differences, pp)
+    number(value)               '0.123'                     one value, 3 significant digits
+    rho(result)                 '+0.52 (n=8)'               a statistics.spearman_test() result
+Column names come from initgen.reporting.quantities (human names), not from here.
+"""
+
+from __future__ import annotations
+
+
+def number(value, digits: int = 3) -> str:
+    """One value with `digits` significant digits; 'n/a' for None."""
+    return "n/a" if value is None else f"{value:.{digits}g}"
+
+
+def mean_pm_std(stats: dict, digits: int = 3) -> str:
+    """'mean ± std' from a results.summarize() dict ('n/a' when missing, mean alone when n = 1)."""
+    if not stats or stats.get("mean") is None:
+        return "n/a"
+    if stats.get("std") is None:
+        return f"{stats['mean']:.{digits}g}"
+    return f"{stats['mean']:.{digits}g} ± {stats['std']:.{digits}g}"
+
+
+def mean_pm_std_short(stats: dict) -> str:
+    """'mean ± std' with the mean to 3 and the std to 2 significant digits ('n/a' when missing)."""
+    if not stats or stats.get("mean") is None:
+        return "n/a"
+    return f"{stats['mean']:.3g}" + ("" if stats.get("std") is None else f" ± {stats['std']:.2g}")
+
+
+def interval(stats: dict, digits: int = 3, with_estimate: bool = False) -> str:
+    """'[low, high]' 95% interval from a results.summarize() dict; with_estimate: 'estimate [low, high]'.
+
+    The estimate is the interval's centre: the geometric mean for a log-t interval, the mean otherwise
+    (tables.interval_caption says which).
+    """
+    if not stats or stats.get("mean") is None:
+        return "n/a"
+    estimate = stats.get("estimate", stats["mean"])
+    head = f"{estimate:.{digits}g} " if with_estimate else ""
+    if stats.get("ci_low") is None:
+        return f"{estimate:.{digits}g} (n = {stats.get('n', 1)})" if with_estimate else "n/a"
+    return f"{head}[{stats['ci_low']:.{digits}g}, {stats['ci_high']:.{digits}g}]"
+
+
+def percent(stats: dict) -> str:
+    """'mean ± std' in percent from a summarize() dict of fractions."""
+    if not stats or stats.get("mean") is None:
+        return "n/a"
+    if stats.get("std") is None:
+        return f"{100 * stats['mean']:.2f}"
+    return f"{100 * stats['mean']:.2f} ± {100 * stats['std']:.2f}"
+
+
+def percent_interval(stats: dict, signed: bool = False) -> str:
+    """'[low, high]' interval in percent from a summarize() dict of fractions; signed: '+'/'-' on each end
+    (an interval of differences, in percentage points)."""
+    if not stats or stats.get("ci_low") is None:
+        return "n/a"
+    sign = "+" if signed else ""
+    return f"[{100 * stats['ci_low']:{sign}.2f}, {100 * stats['ci_high']:{sign}.2f}]"
+
+
+def rho(result: dict) -> str:
+    """'+0.52 (n=8)' from a statistics.spearman_test() result; 'n/a' when it decided nothing."""
+    return "n/a" if result["rho"] is None else f"{result['rho']:+.2f} (n={result['n']})"
