@@ -11,7 +11,8 @@ import yaml
 from conftest import REPO
 
 from initgen.cli import main as initgen
-from initgen.reporting.claims import ClaimsError, evaluate_claims, load_registry
+from initgen.reporting.claims.registry import ClaimsError, load_registry
+from initgen.reporting.claims.verdicts import evaluate_claims
 
 TABLE_CHECK = {
     "name": "test accuracy high-B/W minus random",

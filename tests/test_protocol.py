@@ -20,7 +20,8 @@ from initgen.core.errors import ConfigError
 from initgen.data.signals import evaluate_signal, grid, sample_points
 from initgen.experiments.lr_sweep import choose, sweep_table, sweep_variant
 from initgen.experiments.regression_1d_analyze import analyze_experiment
-from initgen.reporting.claims import evaluate_claims, load_registry
+from initgen.reporting.claims.registry import load_registry
+from initgen.reporting.claims.verdicts import evaluate_claims
 
 EXPERIMENT = {
     "target": {"freqs": [1.0], "amps": [1.0]},

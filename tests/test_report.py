@@ -14,7 +14,7 @@ from conftest import REPO, copy_workflow, load_test_config, planned_jobs, run_sn
 
 from initgen.core.errors import UserFacingError
 from initgen.reporting import report
-from initgen.reporting.claims import VERDICTS
+from initgen.reporting.claims.verdicts import VERDICTS
 from initgen.reporting.dose_response import analyze, collect_points
 
 

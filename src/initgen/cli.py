@@ -87,7 +87,8 @@ FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
                  "jobs per rule and GPU-hours of a config's classifier training, from measured throughput"),
     },
     "claims and report": {
-        "claims": ("initgen.reporting.claims:cli_claims", "verdict of every paper claim in config/claims.yaml"),
+        "claims": ("initgen.reporting.claims.verdicts:cli_claims",
+                   "verdict of every paper claim in config/claims.yaml"),
         "headline": ("initgen.reporting.headline:cli_headline",
                      "headline/: an artifact's few numbers to compare between commits, a file a row (DVC metrics)"),
         "dose-response": ("initgen.reporting.dose_response:cli_dose_response",

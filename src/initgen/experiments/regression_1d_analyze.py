@@ -1,7 +1,7 @@
 """Analysis step of the 1-D experiments: spectra of the saved network values, and every run's metrics.
 
-Reads results/<artifact>/train/<variant>.npz (regression_1d_train.py), writes spectra.npz and metrics.json. The metrics are
-what claims 1-3 of SPEC.md are judged on: high-frequency energy fraction above the training data's Nyquist
+Reads results/<artifact>/train/<variant>.npz (regression_1d_train.py), writes spectra.npz and metrics.json. The
+metrics are what claims 1-3 of SPEC.md are judged on: high-frequency energy fraction above the training data's Nyquist
 frequency and spectral centroid (before/after training), test MSE on the dense grid, amplitude kept at watched
 frequencies (Exp 3b's spike), per-frequency convergence steps and their rank correlation with frequency (Exp 2),
 and per-seed rank correlations with depth (Exp 1).

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from initgen.core.files import read_json, rows_csv, write_json, write_text
-from initgen.reporting.claims import evaluate_claims, load_registry
+from initgen.reporting.claims.registry import load_registry
+from initgen.reporting.claims.verdicts import evaluate_claims
 
 
 def _number(value: Any) -> float | int | None:

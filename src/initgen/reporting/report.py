@@ -31,7 +31,9 @@ import yaml
 from initgen.core.errors import UserFacingError
 from initgen.core.files import read_json, write_json, write_text
 from initgen.pipeline.artifacts import caption_path
-from initgen.reporting.claims import check_sanity, claims_frame, evaluate_claims, load_registry, summary_frame
+from initgen.reporting.claims.registry import load_registry
+from initgen.reporting.claims.tables import claims_frame, summary_frame
+from initgen.reporting.claims.verdicts import check_sanity, evaluate_claims
 from initgen.reporting.tables import write_table
 
 VERDICT_COLORS = {"reproduced": "#c8e6c9", "not reproduced": "#ffcdd2", "inconclusive": "#fff3c4", "not run": "#e0e0e0"}

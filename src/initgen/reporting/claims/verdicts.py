@@ -1,0 +1,163 @@
+"""Verdict of each check (interval against threshold) and of each claim; the `initgen claims` command."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from initgen.analysis.protocol import describe_failures
+from initgen.analysis.statistics import fisher_interval, spearman
+from initgen.core.files import read_json, write_json
+from initgen.reporting.claims.registry import VALUE_KINDS, ClaimsError, load_registry
+from initgen.reporting.claims.statistical_tests import test_values, units_to_decide
+from initgen.reporting.claims.values import collect_values, expand_for_each
+
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", "not run")
+
+
+def verdict_of(result: dict, direction: str, threshold: float, min_n: int) -> tuple[str, str]:
+    """(verdict, reason) from an estimate's interval against the threshold."""
+    n = result["n"]
+    if n < min_n or result["ci_low"] is None:
+        dropped = result.get("n_dropped", 0)
+        return "inconclusive", f"too few values: n = {n} < {min_n}" + (
+            f" ({dropped} not finite: diverged or undefined)" if dropped else "")
+    low, high = result["ci_low"], result["ci_high"]
+    side = ">" if direction == "greater" else "<"
+    claimed = low > threshold if direction == "greater" else high < threshold
+    opposite = high < threshold if direction == "greater" else low > threshold
+    span = f"[{low:.3g}, {high:.3g}]"
+    if claimed:
+        return "reproduced", f"interval {span} {side} {threshold:g}"
+    if opposite:
+        return "not reproduced", f"interval {span} on the wrong side of {threshold:g} (claim: {side} {threshold:g})"
+    return "inconclusive", f"interval {span} straddles {threshold:g}"
+
+
+def evaluate_check(check: dict, metrics: dict, source: str, defaults: dict) -> dict:
+    test = check.get("test", defaults.get("test", "t"))
+    alpha = float(check.get("alpha", defaults.get("alpha", 0.05)))
+    min_n = int(check.get("min_n", defaults.get("min_n", 3)))
+    values_spec = check["values"]
+    values, label, validity = collect_values(values_spec, metrics, source, check.get("requires"))
+    ratio = values_spec.get("combine") == "ratio"
+    if "correlation" in values_spec:
+        rho = spearman(values[0], values[1])
+        n = int(np.sum(np.isfinite(values[0]) & np.isfinite(values[1])))
+        low, high = fisher_interval(rho, n, alpha)
+        result = {"n": n, "n_dropped": int(values.shape[1] - n), "estimate": rho if math.isfinite(rho) else None,
+                  "ci_low": low if math.isfinite(low) else None, "ci_high": high if math.isfinite(high) else None}
+        test = "Fisher z (Spearman)"
+        min_n = max(min_n, 4)  # the z interval needs n > 3
+    else:
+        result = test_values(values, test, alpha, ratio)
+        test = {"t": "t-interval", "bootstrap": "bootstrap", "every": "every value"}[test]
+    verdict, reason = verdict_of(result, check["direction"], float(check["threshold"]), min_n)
+    if test == "every value" and verdict == "inconclusive" and result["n"] >= min_n:
+        # a bound or an identity: one value on the wrong side refutes it
+        verdict, reason = "not reproduced", reason.replace("straddles", "has values on the wrong side of")
+    failures = describe_failures(validity["failed"])
+    if failures:
+        unit = {"paired": "pairs", "trend": f"{values_spec.get('trend', {}).get('per', 'group')}s"}.get(
+            next(iter(set(values_spec) & VALUE_KINDS)), "runs")
+        among = "" if unit == "runs" else " among their runs"
+        excluded = validity["total"] - validity["valid"]
+        reason += f"; excluded {excluded} of {validity['total']} {unit} ({failures}{among})"
+    n_to_decide = None
+    if verdict == "inconclusive" and test != "every value":
+        n_to_decide = units_to_decide(values, values_spec, result, check, alpha)
+        if n_to_decide is not None:
+            reason += f"; about {n_to_decide} valid units would decide it (80% power at the observed effect)"
+    return {
+        "check": check["name"],
+        "artifact": Path(source).parent.name,
+        "what": label + (" (tested on logs)" if ratio else ""),
+        "test": test,
+        "alpha": alpha,
+        "direction": check["direction"],
+        "threshold": float(check["threshold"]),
+        "values": [None if not np.isfinite(v) else float(v) for v in np.ravel(values)] if values.ndim == 1 else None,
+        **result,
+        "n_valid": validity["valid"],
+        "n_total": validity["total"],
+        "excluded": failures,
+        "n_to_decide": n_to_decide,
+        "kind": check.get("kind", "evidence"),
+        "verdict": verdict,
+        "reason": reason,
+    }
+
+
+def evaluate_claims(registry: dict, metrics_files: list[str | Path]) -> list[dict]:
+    """Verdicts of every claim over the built artifacts' metrics.json files (results/<artifact>/metrics.json)."""
+    by_artifact = {Path(p).parent.name: Path(p) for p in metrics_files}
+    defaults = registry["defaults"]
+    out = []
+    for claim in registry["claims"]:
+        checks = []
+        for position, check in enumerate(claim["checks"], start=1):
+            artifacts = sorted(a for a in by_artifact if fnmatch.fnmatchcase(a, check["artifact"]))
+            if not artifacts:
+                checks.append({"check": check["name"], "artifact": check["artifact"], "verdict": "not run",
+                               "reason": f"artifact {check['artifact']} is not in this build (config)", "n": 0,
+                               "kind": check.get("kind", "evidence")})
+                continue
+            for artifact in artifacts:
+                source = str(by_artifact[artifact])
+                if not by_artifact[artifact].exists():
+                    raise ClaimsError(f"{source} not found: build the artifact {artifact} first")
+                metrics = read_json(source)
+                for one in expand_for_each(check, metrics, source):
+                    result = evaluate_check(one, metrics, source, defaults)
+                    if len(artifacts) > 1:
+                        result["check"] += f" ({artifact})"
+                    # a short stable name for DVC's headline: claim id, the check's place in the claim, for_each
+                    result["key"] = ".".join([f"claim{claim['id']}", str(position), *one.get("for_each_values", [])])
+                    checks.append(result)
+        evidence = [c["verdict"] for c in checks if c.get("kind", "evidence") == "evidence"]
+        out.append({"id": str(claim["id"]), "statement": claim["statement"], "source": claim["source"],
+                    "verdict": combine(evidence), "checks": checks})
+    return out
+
+
+def check_sanity(results: list[dict]) -> None:
+    """Raise (loudly: a bug, not a finding) when a `kind: sanity` check is violated."""
+    violated = [f"claim {claim['id']}: {check['check']}: {check['reason']}" for claim in results
+                for check in claim["checks"] if check.get("kind") == "sanity" and check["verdict"] == "not reproduced"]
+    if violated:
+        raise ClaimsError("SANITY CHECK VIOLATED (an identity that holds by construction failed: a bug, not a "
+                          "finding):\n  " + "\n  ".join(violated))
+
+
+def combine(verdicts) -> str:
+    """A claim holds only if every check ran and holds; one check that fails decides against it."""
+    verdicts = list(verdicts)
+    ran = [v for v in verdicts if v != "not run"]
+    if not ran:
+        return "not run"
+    if "not reproduced" in ran:
+        return "not reproduced"
+    if len(ran) == len(verdicts) and all(v == "reproduced" for v in ran):
+        return "reproduced"
+    return "inconclusive"
+
+
+def cli_claims(argv: list[str]) -> int:
+    """`initgen claims --registry config/claims.yaml --metrics results/*/metrics.json --out verdicts.json`"""
+    parser = argparse.ArgumentParser(prog="initgen claims", description="Verdict of every claim in the registry.")
+    parser.add_argument("--registry", required=True, help="the claims registry, config/claims.yaml")
+    parser.add_argument("--metrics", nargs="*", default=[], help="results/<artifact>/metrics.json files")
+    parser.add_argument("--out", required=True, help="JSON file of verdicts")
+    args = parser.parse_args(argv)
+    results = evaluate_claims(load_registry(args.registry), args.metrics)
+    check_sanity(results)
+    write_json(args.out, {"claims": results})
+    for claim in results:
+        print(f"claim {claim['id']}: {claim['verdict']}")
+    print(json.dumps({c["id"]: c["verdict"] for c in results}))
+    return 0
