@@ -15,6 +15,7 @@ include: "workflow/rules/toy.smk"
 include: "workflow/rules/related.smk"
 include: "workflow/rules/deep.smk"
 include: "workflow/rules/curvature.smk"
+include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/report.smk"  # it reads every artifact's outputs
 include: "workflow/rules/headline.smk"  # last: DVC's headline numbers of every artifact
 

@@ -112,6 +112,7 @@ include: "helpers/toy.smk"
 include: "helpers/deep.smk"
 include: "helpers/curvature.smk"
 include: "helpers/report.smk"
+include: "helpers/sensitivity.smk"
 include: "helpers/scheduler.smk"
 
 

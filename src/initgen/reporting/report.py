@@ -241,6 +241,11 @@ def build_report(
     verdicts = evaluate_claims(load_registry(registry_path), metrics_files)
     check_sanity(verdicts)  # a violated identity fails the report: nothing is written
     summary = summary_frame(verdicts)
+    sensitivity = [p for paths in artifacts.values() for p in paths if p.name == "sensitivity.json"]
+    if sensitivity:  # each verdict beside how it depends on our choices (target `sensitivity`)
+        by_claim = read_json(sensitivity[0])["claims"]
+        summary.insert(summary.columns.get_loc("Verdict") + 1, "Across the sensitivity grid",
+                       [by_claim.get(str(c), {}).get("summary", "not varied") for c in summary["Claim"]])
     protocol_table = protocol_frame(metrics_files)
     details = claims_frame(verdicts)
     write_table(summary, out_dir / "claims", "Paper claims: verdict per claim (checks in claims_detail).")

@@ -1,0 +1,209 @@
+"""Each claim's verdict across the plausible values of what we chose (`initgen sensitivity`).
+
+Reads the default run's metrics.json files and one metrics.json per setting of the sensitivity grid
+(experiments/sensitivity.py), evaluates every check of config/claims.yaml at every setting exactly as the report does
+at the default, and writes results/sensitivity/: sensitivity.json (per claim: the verdict at every setting and a summary
+"reproduced at k of K feasible settings"), a specification curve (Simonsohn, Simmons & Nelson 2020; the multiverse of
+Steegen et al. 2016): every check's estimate and interval at every setting, sorted, with its threshold, and below it
+which value each setting used; and the table as CSV / Markdown / LaTeX.
+
+Summary rule (fixed before the runs): a setting counts for a claim when its protocol can be met (feasible: a step size
+fits every sweep run of each changed variant) and its checks are in regime; the claim is "reproduced at k of K" of
+those, with the other verdicts counted beside. A check that reads fitted runs (`requires:`) is "infeasible" at an
+infeasible setting, never scored; a check of quantities at init (no `requires:`) is scored everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from initgen.core.files import read_json, write_json
+from initgen.reporting.claims.registry import load_registry
+from initgen.reporting.claims.verdicts import combine, evaluate_claims
+from initgen.reporting.tables import write_table
+
+SCORED = ("reproduced", "not reproduced", "inconclusive")
+
+
+def _one_check_registry(registry: dict, claim: dict, check: dict) -> dict:
+    return {"defaults": registry["defaults"], "claims": [claim | {"checks": [check]}]}
+
+
+def evaluate_setting(registry: dict, files: dict[str, Path], artifact: str, feasible: bool) -> dict[str, dict]:
+    """Per claim id touched by `artifact`: {"verdict", "checks": [...]}, each check with its verdict at this setting
+    ("infeasible" where it needs fitted runs and the setting's protocol cannot be met)."""
+    out = {}
+    for claim in registry["claims"]:
+        checks = [c for c in claim["checks"] if c["artifact"] == artifact]
+        if not checks:
+            continue
+        results = []
+        for check in checks:
+            one = _one_check_registry(registry, claim, check)
+            for result in evaluate_claims(one, list(files.values()))[0]["checks"]:
+                if not feasible and check.get("requires") and result.get("kind", "evidence") == "evidence":
+                    result = result | {"verdict": "infeasible",
+                                       "reason": "no step size fits every sweep run (sweep.md): not scored"}
+                results.append(result)
+        evidence = [r["verdict"] for r in results if r.get("kind", "evidence") == "evidence"]
+        verdict = "infeasible" if "infeasible" in evidence else combine(evidence)
+        out[str(claim["id"])] = {"verdict": verdict, "checks": results}
+    return out
+
+
+def _category(verdict: str) -> str:
+    if verdict in SCORED or verdict == "infeasible":
+        return verdict
+    if verdict.startswith("out of regime") or "regime not established" in verdict:
+        return "out of regime"
+    return "other"
+
+
+def summary_text(verdicts: list[str]) -> str:
+    """'reproduced at k of K feasible settings (...)': K counts the scored settings only."""
+    counts = pd.Series([_category(v) for v in verdicts]).value_counts().to_dict()
+    scored = sum(counts.get(v, 0) for v in SCORED)
+    text = f"reproduced at {counts.get('reproduced', 0)} of {scored} feasible settings"
+    rest = [f"{counts[v]} {v}" for v in ("not reproduced", "inconclusive", "infeasible", "out of regime", "other")
+            if counts.get(v)]
+    return text + (f" ({', '.join(rest)})" if rest else "")
+
+
+def summarize_sensitivity(registry: dict, default_files: list[str], settings: list[dict]) -> dict:
+    """settings: [{"setting": {...id, parameter, label, artifact, default}, "metrics": path or None}]."""
+    defaults = {Path(p).parent.name: Path(p) for p in default_files}
+    per_claim: dict[str, dict] = {}
+    default_done = set()
+    for entry in settings:
+        setting = entry["setting"]
+        artifact = setting["artifact"]
+        if artifact not in defaults:
+            continue
+        files = dict(defaults)
+        feasible = True
+        if not setting["default"]:
+            files[artifact] = Path(entry["metrics"])
+            feasible = bool(read_json(entry["metrics"]).get("sensitivity", {}).get("feasible", True))
+        elif artifact in default_done:
+            continue  # the default config is one setting, however many parameters list it
+        else:
+            default_done.add(artifact)
+        name = "default config" if setting["default"] else f"{setting['parameter']} = {setting['label']}"
+        for claim_id, result in evaluate_setting(registry, files, artifact, feasible).items():
+            claim = per_claim.setdefault(claim_id, {"settings": []})
+            claim["settings"].append({"setting": name, "parameter": setting["parameter"], "value": setting["label"],
+                                      "artifact": artifact, "default": setting["default"], "feasible": feasible,
+                                      **result})  # fmt: skip
+    for claim in registry["claims"]:
+        entry = per_claim.setdefault(str(claim["id"]), {"settings": []})
+        verdicts = [s["verdict"] for s in entry["settings"]]
+        entry["statement"] = claim["statement"]
+        entry["summary"] = summary_text(verdicts) if verdicts else "not varied: none of its lost values is in this grid"
+    rule = __doc__.split("Summary rule (fixed before the runs): ")[1].split("\n\n")[0].replace("\n", " ")
+    return {"summary_rule": rule, "claims": per_claim}
+
+
+def rows(summary: dict) -> list[dict]:
+    """One row per (claim, setting, check)."""
+    out = []
+    for claim_id, claim in summary["claims"].items():
+        for s in claim["settings"]:
+            for check in s["checks"]:
+                out.append({"claim": claim_id, "setting": s["setting"], "artifact": s["artifact"],
+                            "feasible": s["feasible"], "check": check["check"], "kind": check.get("kind", "evidence"),
+                            "estimate": check.get("estimate"), "ci_low": check.get("ci_low"),
+                            "ci_high": check.get("ci_high"), "threshold": check.get("threshold"),
+                            "n": check.get("n"), "verdict": check["verdict"],
+                            "claim_verdict": s["verdict"]})  # fmt: skip
+    return out
+
+
+COLOURS = {"reproduced": "tab:green", "not reproduced": "tab:red", "inconclusive": "tab:orange",
+           "infeasible": "tab:gray", "out of regime": "tab:purple", "other": "tab:blue"}  # fmt: skip
+
+
+def plot_specification_curve(frame: pd.DataFrame, path_stem: Path) -> None:
+    """Per evidence check that was varied: estimate and interval at every setting, sorted by estimate, threshold
+    dashed; beneath it, which value each setting used (one row per parameter value)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    evidence = frame[(frame.kind == "evidence")]
+    varied = [key for key, g in evidence.groupby(["claim", "check"], sort=False) if g.setting.nunique() > 1]
+    if not varied:
+        varied = list(evidence.groupby(["claim", "check"], sort=False).groups)[:1]
+    settings = sorted(frame.setting.unique(), key=lambda s: (s != "default config", s))
+    n = max(len(varied), 1)
+    heights = []
+    for _ in varied:
+        heights += [3, 0.22 * len(settings) + 0.3]
+    fig = plt.figure(figsize=(9, sum(heights) + 0.6 * n))
+    grid = fig.add_gridspec(len(heights) or 1, 1, height_ratios=heights or [1], hspace=0.15)
+    for i, (claim_id, check) in enumerate(varied):
+        g = evidence[(evidence.claim == claim_id) & (evidence.check == check)].copy()
+        g["order"] = g.estimate.astype(float).fillna(-np.inf)
+        g = g.sort_values("order").reset_index(drop=True)
+        ax = fig.add_subplot(grid[2 * i])
+        below = fig.add_subplot(grid[2 * i + 1], sharex=ax)
+        x = np.arange(len(g))
+        for j, row in g.iterrows():
+            colour = COLOURS[_category(row.verdict)]
+            if row.estimate is None or not np.isfinite(float(row.estimate)):
+                ax.plot(j, 0, marker="x", color=colour, ls="none")
+                continue
+            low = row.ci_low if row.ci_low is not None else row.estimate
+            high = row.ci_high if row.ci_high is not None else row.estimate
+            ax.errorbar(j, row.estimate, yerr=[[row.estimate - low], [high - row.estimate]], fmt="o", color=colour,
+                        capsize=3)  # fmt: skip
+        ax.axhline(float(g.threshold.iloc[0]), ls="--", color="k", lw=1, label=f"threshold {g.threshold.iloc[0]:g}")
+        ax.set_ylabel("estimate, 95% CI")
+        ax.set_title(f"claim {claim_id}: {check}", fontsize=9, loc="left")
+        handles = [plt.Line2D([], [], marker="o", ls="none", color=c, label=v) for v, c in COLOURS.items()
+                   if v in {_category(x) for x in g.verdict}]  # fmt: skip
+        ax.legend(handles=handles + [plt.Line2D([], [], ls="--", color="k", label="threshold")], fontsize=7,
+                  loc="best")  # fmt: skip
+        ax.tick_params(labelbottom=False)
+        ys = {s: k for k, s in enumerate(settings)}
+        for j, row in g.iterrows():
+            below.plot(j, ys[row.setting], "ks", ms=5)
+        below.set_yticks(range(len(settings)), settings, fontsize=7)
+        below.set_ylim(-0.5, len(settings) - 0.5)
+        below.invert_yaxis()
+        below.set_xticks(x, [""] * len(x))
+        below.set_xlim(-0.5, max(len(g), 1) - 0.5)
+    if varied:
+        below.set_xlabel("settings, sorted by estimate")
+    fig.suptitle("Specification curve: each check at every feasible and infeasible setting", y=0.995, fontsize=10)
+    from initgen.reporting.figures import save_figure
+
+    save_figure(fig, path_stem)
+
+
+def cli_sensitivity(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="initgen sensitivity",
+                                     description="Every claim's verdict at every setting of the sensitivity grid, "
+                                     "with a summary and a specification curve (results/sensitivity/).")
+    parser.add_argument("--registry", required=True, help="config/claims.yaml")
+    parser.add_argument("--defaults", nargs="+", required=True,
+                        help="the default run's results/<artifact>/metrics.json files")
+    parser.add_argument("--settings", required=True,
+                        help="JSON list: [{setting, metrics}] (a setting's metrics.json; null: the default run's)")
+    parser.add_argument("--out-dir", required=True, help="folder for sensitivity.json, figure and tables")
+    args = parser.parse_args(argv)
+    registry = load_registry(args.registry)
+    summary = summarize_sensitivity(registry, args.defaults, json.loads(args.settings))
+    out = Path(args.out_dir)
+    frame = pd.DataFrame(rows(summary))
+    plot_specification_curve(frame, out / "spec_curve")
+    table = pd.DataFrame([{"claim": k, "summary": v["summary"]} for k, v in summary["claims"].items()])
+    write_table(table, out / "summary", caption="Each claim across the sensitivity grid: " + summary["summary_rule"])
+    write_table(frame, out / "checks", caption="Every check at every setting of the sensitivity grid")
+    write_json(out / "sensitivity.json", summary)
+    return 0

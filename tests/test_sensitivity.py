@@ -1,0 +1,119 @@
+"""The sensitivity grid: settings expanded from config, a setting reuses the default run's training of the variants it
+leaves alone (cut to the sensitivity seeds), an infeasible setting is not scored, and the summary counts only the
+scored settings."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from initgen.core.errors import ConfigError
+from initgen.experiments.regression_1d_analyze import analyze_experiment
+from initgen.experiments.regression_1d_train import train_variant
+from initgen.experiments.sensitivity import run_setting, select_seeds, setting_job, settings, variant_job
+from initgen.reporting.sensitivity import evaluate_setting, summary_text
+
+EXPERIMENT = {
+    "target": {"freqs": [1.0], "amps": [1.0]},
+    "train_x": {"kind": "step", "step": 0.2},
+    "variants": {
+        "relu": {"model": {"activation": "relu", "width": 8, "depth": 2}, "init": {"kind": "xavier_uniform"},
+                 "train": {"optimizer": "sgd", "lr": 0.01, "steps": 30, "stop_mse": 0.5}},
+        "gaussian": {"model": {"activation": "gaussian", "width": 8, "depth": 2, "sigma": 0.1},
+                     "init": {"kind": "xavier_uniform"},
+                     "train": {"optimizer": "sgd", "lr": 0.01, "steps": 30, "stop_mse": 0.5}},
+    },
+}
+
+
+def config(stop_mse=0.5):
+    experiment = copy.deepcopy(EXPERIMENT)
+    experiment["variants"]["gaussian"]["train"]["stop_mse"] = stop_mse
+    return {
+        "seeds": [0, 1, 2],
+        "toy": {"grid_points": 64, "experiments": {"tiny": experiment}},
+        "sensitivity": {
+            "seeds": [2, 0],
+            "sweep_seeds": [1000, 1001],
+            "lrs": [1e-3, 1e-2, 1e-1],
+            "parameters": {
+                "sigma": {"key": "model.sigma", "values": [0.05, 0.1], "variants": {"tiny": ["gaussian"]}},
+                "points": {"options": {"coarse": {}, "fine": {"train_x": {"kind": "step", "step": 0.1}}},
+                           "variants": {"tiny": ["relu", "gaussian"]}},
+            },
+        },
+    }
+
+
+def default_training(cfg):
+    experiment = cfg["toy"]["experiments"]["tiny"]
+    return {v: train_variant(variant_job(experiment, v, 64), cfg["seeds"]) for v in experiment["variants"]}
+
+
+def test_settings_mark_the_default_and_reject_unknown_variants():
+    grid = settings(config())
+    assert [(s["id"], s["default"]) for s in grid] == [
+        ("sigma=0.05/tiny", False), ("sigma=0.1/tiny", True), ("points=coarse/tiny", True),
+        ("points=fine/tiny", False)]
+    bad = config()
+    bad["sensitivity"]["parameters"]["sigma"]["variants"]["tiny"] = ["sine"]
+    with pytest.raises(ConfigError, match="sensitivity.parameters.sigma.variants.tiny"):
+        settings(bad)
+
+
+def test_select_seeds_cuts_every_per_seed_array_in_order():
+    cfg = config()
+    data = default_training(cfg)["relu"]
+    cut = select_seeds(data, [2, 0])
+    assert cut["seeds"].tolist() == [2, 0]
+    np.testing.assert_array_equal(cut["predictions"][:, 0], data["predictions"][:, 2])
+    np.testing.assert_array_equal(cut["losses"][:, :, 1], data["losses"][:, :, 0])
+    with pytest.raises(ConfigError, match="not among the default run's seeds"):
+        select_seeds(data, [7])
+
+
+def test_a_setting_retrains_what_it_changes_and_reuses_the_rest():
+    cfg = config()
+    default = default_training(cfg)
+    setting = next(s for s in settings(cfg) if s["id"] == "sigma=0.05/tiny")
+    result = run_setting(setting_job(cfg, setting), default)
+    runs = result["metrics"]["runs"]
+    # the reused variant is the default run's own training at the same seeds: identical metrics
+    reference, _ = analyze_experiment("tiny", cfg["toy"]["experiments"]["tiny"],
+                                      {v: select_seeds(d, [2, 0]) for v, d in default.items()})
+    relu = [r for r in runs if r["variant"] == "relu"]
+    assert json.dumps(relu) == json.dumps([r for r in reference["runs"] if r["variant"] == "relu"])  # NaN == NaN
+    # the changed variant is retrained with the new sigma: its initial spectrum differs from the default's
+    gauss = [r["hf_fraction_init"] for r in runs if r["variant"] == "gaussian"]
+    gauss_default = [r["hf_fraction_init"] for r in reference["runs"] if r["variant"] == "gaussian"]
+    assert not np.allclose(gauss, gauss_default)
+    assert set(result["choices"]) == {"gaussian"} and result["choices"]["gaussian"]["lr"] in (1e-3, 1e-2, 1e-1)
+    assert result["metrics"]["sensitivity"]["feasible"] is result["choices"]["gaussian"]["fits"]
+
+
+def test_an_unreachable_stopping_rule_makes_the_setting_infeasible_and_unscored(tmp_path):
+    cfg = config(stop_mse=1e-12)  # no step size of the grid reaches it in 30 steps
+    default = default_training(cfg)
+    setting = next(s for s in settings(cfg) if s["id"] == "sigma=0.05/tiny")
+    result = run_setting(setting_job(cfg, setting), default)
+    assert result["feasible"] is False and result["choices"]["gaussian"]["fits"] is False
+    from initgen.core.files import write_json
+
+    path = tmp_path / "tiny" / "metrics.json"
+    write_json(path, result["metrics"])
+    check = {"name": "test MSE", "artifact": "tiny", "values": {"runs": {"metric": "test_mse", "where":
+             {"variant": "gaussian"}}}, "requires": {"met_protocol": True}, "direction": "less", "threshold": 10.0}
+    at_init = {"name": "HF at init", "artifact": "tiny", "values": {"runs": {"metric": "hf_fraction_init",
+               "where": {"variant": "gaussian"}}}, "direction": "less", "threshold": 10.0}  # fmt: skip
+    registry = {"defaults": {"alpha": 0.05, "min_n": 2, "test": "t"},
+                "claims": [{"id": "9", "statement": "s", "source": "x", "checks": [check, at_init]}]}
+    out = evaluate_setting(registry, {"tiny": path}, "tiny", feasible=False)
+    verdicts = [c["verdict"] for c in out["9"]["checks"]]
+    assert verdicts[0] == "infeasible" and verdicts[1] != "infeasible"
+    assert out["9"]["verdict"] == "infeasible"
+
+
+def test_summary_counts_only_scored_settings():
+    text = summary_text(["reproduced", "infeasible", "not reproduced", "reproduced", "out of regime: x = 1 [0, 2]"])
+    assert text == "reproduced at 2 of 3 feasible settings (1 not reproduced, 1 infeasible, 1 out of regime)"

@@ -1,0 +1,47 @@
+# Functions of workflow/rules/sensitivity.smk (config sensitivity:, src/initgen/experiments/sensitivity.py).
+from initgen.experiments.sensitivity import setting_job, settings as sensitivity_settings
+
+
+def sensitivity_grid():
+    """Every setting of the grid (the default config's included) whose artifact this config builds."""
+    return sensitivity_settings(config) if config.get("sensitivity") else []
+
+
+def sensitivity_runs():
+    """The settings that need a run: every one but the default config's."""
+    return {s["id"]: s for s in sensitivity_grid() if not s["default"]}
+
+
+def sensitivity_setting_dir(setting):
+    return f"results/sensitivity/settings/{setting['parameter']}={setting['label']}/{setting['artifact']}"
+
+
+def _setting_of(wildcards):
+    return sensitivity_runs()[f"{wildcards.parameter}={wildcards.label}/{wildcards.artifact}"]
+
+
+def get_sensitivity_job(wildcards):
+    return as_arg(setting_job(config, _setting_of(wildcards)))
+
+
+def get_sensitivity_reused(wildcards):
+    """The default run's training of the variants this setting leaves as they are."""
+    setting = _setting_of(wildcards)
+    return [
+        f"results/{setting['artifact']}/train/{v}.npz"
+        for v in TOY[setting["artifact"]]["variants"]
+        if v not in setting["variants"]
+    ]
+
+
+def get_sensitivity_settings_arg(wildcards):
+    """[{setting, metrics}] for `initgen sensitivity` (metrics None: the default run's own)."""
+    return as_arg(
+        [
+            {
+                "setting": s,
+                "metrics": None if s["default"] else f"{sensitivity_setting_dir(s)}/metrics.json",
+            }
+            for s in sensitivity_grid()
+        ]
+    )
