@@ -6,6 +6,7 @@ SENSITIVITY_RUNS = sensitivity_runs()
 SENSITIVITY_FILES = (
     ["results/sensitivity/sensitivity.json"]
     + artifact_outputs("sensitivity", figures=["spec_curve"], tables=["summary", "checks"], metrics=False)
+    + [f"results/sensitivity/headline/claim{claim['id']}.json" for claim in CLAIMS["claims"]]
     if SENSITIVITY_RUNS
     else []
 )

@@ -108,6 +108,13 @@ def summarize_sensitivity(registry: dict, default_files: list[str], settings: li
     return {"summary_rule": rule, "claims": per_claim}
 
 
+def headline_counts(claim: dict) -> dict:
+    """How many settings gave each verdict category, and how many were scored."""
+    counts = pd.Series([_category(s["verdict"]) for s in claim["settings"]], dtype=object).value_counts().to_dict()
+    return {"settings": len(claim["settings"]), "scored": int(sum(counts.get(v, 0) for v in SCORED)),
+            **{v.replace(" ", "_"): int(counts.get(v, 0)) for v in (*SCORED, "infeasible", "out of regime")}}
+
+
 def rows(summary: dict) -> list[dict]:
     """One row per (claim, setting, check)."""
     out = []
@@ -206,4 +213,6 @@ def cli_sensitivity(argv: list[str]) -> int:
     write_table(table, out / "summary", caption="Each claim across the sensitivity grid: " + summary["summary_rule"])
     write_table(frame, out / "checks", caption="Every check at every setting of the sensitivity grid")
     write_json(out / "sensitivity.json", summary)
+    for claim_id, claim in summary["claims"].items():  # DVC's metrics: numbers only, a file per claim
+        write_json(out / "headline" / f"claim{claim_id}.json", headline_counts(claim))
     return 0

@@ -1,5 +1,8 @@
 # Functions of workflow/rules/sensitivity.smk (config sensitivity:, src/initgen/experiments/sensitivity.py).
 from initgen.experiments.sensitivity import setting_job, settings as sensitivity_settings
+from initgen.reporting.claims.registry import load_registry
+
+CLAIMS = load_registry("config/claims.yaml")  # the claim ids name the sensitivity headline files
 
 
 def sensitivity_grid():
