@@ -108,10 +108,16 @@ def test_an_unreachable_stopping_rule_makes_the_setting_infeasible_and_unscored(
                "where": {"variant": "gaussian"}}}, "direction": "less", "threshold": 10.0}  # fmt: skip
     registry = {"defaults": {"alpha": 0.05, "min_n": 2, "test": "t"},
                 "claims": [{"id": "9", "statement": "s", "source": "x", "checks": [check, at_init]}]}
-    out = evaluate_setting(registry, {"tiny": path}, "tiny", feasible=False)
+    out = evaluate_setting(registry, {"tiny": path}, "tiny", feasible={"gaussian": False, "relu": True})
     verdicts = [c["verdict"] for c in out["9"]["checks"]]
     assert verdicts[0] == "infeasible" and verdicts[1] != "infeasible"
     assert out["9"]["verdict"] == "infeasible"
+    # the same checks on a feasible variant are scored
+    relu = copy.deepcopy(registry)
+    for c in relu["claims"][0]["checks"]:
+        c["values"]["runs"]["where"]["variant"] = "relu"
+    scored = evaluate_setting(relu, {"tiny": path}, "tiny", feasible={"gaussian": False, "relu": True})
+    assert "infeasible" not in [c["verdict"] for c in scored["9"]["checks"]]
 
 
 def test_summary_counts_only_scored_settings():

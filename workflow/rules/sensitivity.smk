@@ -45,6 +45,7 @@ if SENSITIVITY_RUNS:
             defaults=sorted({f"results/{s['artifact']}/metrics.json" for s in sensitivity_grid()}),
             settings=[f"{sensitivity_setting_dir(s)}/metrics.json" for s in SENSITIVITY_RUNS.values()],
             registry="config/claims.yaml",
+            sweeps=get_sensitivity_sweep_tables,
             code=code("sensitivity"),
         output:
             SENSITIVITY_FILES,

@@ -102,6 +102,23 @@ def variant_job(experiment: dict, variant: str, grid_points: int) -> dict:
     return job | {"variant": experiment["variants"][variant], "grid_points": grid_points}
 
 
+def default_feasibility(experiment: dict, root: str | Path = ".") -> dict[str, bool]:
+    """Per variant of the default config: whether its step size fits every sweep run, as its select-lr table
+    (`train.sweep`, config/sweeps/) says; a variant without a stopping rule or table has nothing to fit."""
+    out = {}
+    for name, variant in experiment["variants"].items():
+        table = variant["train"].get("sweep")
+        if not table:
+            out[name] = True
+            continue
+        path = Path(root) / table
+        if not path.exists():
+            raise ConfigError(f"train.sweep of variant {name}: {path} not found (initgen select-lr --out writes it)")
+        text = path.read_text()
+        out[name] = "fits every sweep run: False" not in text
+    return out
+
+
 def select_seeds(data: dict, seeds: list[int]) -> dict:
     """A saved training (train/<variant>.npz) cut to `seeds`, in that order (the default run trains more)."""
     have = [int(s) for s in data["seeds"]]

@@ -7,15 +7,18 @@ at the default, and writes results/sensitivity/: sensitivity.json (per claim: th
 Steegen et al. 2016): every check's estimate and interval at every setting, sorted, with its threshold, and below it
 which value each setting used; and the table as CSV / Markdown / LaTeX.
 
-Summary rule (fixed before the runs): a setting counts for a claim when its protocol can be met (feasible: a step size
-fits every sweep run of each changed variant) and its checks are in regime; the claim is "reproduced at k of K" of
-those, with the other verdicts counted beside. A check that reads fitted runs (`requires:`) is "infeasible" at an
-infeasible setting, never scored; a check of quantities at init (no `requires:`) is scored everywhere.
+Summary rule (fixed before the runs): a check that reads fitted runs (`requires:`) of a variant whose protocol cannot
+be met at a setting (no step size of the grid fits every sweep run: the setting's sweep, or the default's table in
+config/sweeps/) is "infeasible" there and not scored; a check of quantities at init is scored everywhere. A claim
+is "not reproduced" at a setting only by a check on runs that met the protocol, "infeasible" where an unscored check
+could still decide it; it is "reproduced at k of K feasible settings", K the settings where it was scored and in
+regime, the other verdicts counted beside.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 from pathlib import Path
 
@@ -24,6 +27,7 @@ import pandas as pd
 
 from initgen.core.files import read_json, write_json
 from initgen.reporting.claims.registry import load_registry
+from initgen.reporting.claims.values import expand_for_each
 from initgen.reporting.claims.verdicts import combine, evaluate_claims
 from initgen.reporting.tables import write_table
 
@@ -34,24 +38,54 @@ def _one_check_registry(registry: dict, claim: dict, check: dict) -> dict:
     return {"defaults": registry["defaults"], "claims": [claim | {"checks": [check]}]}
 
 
-def evaluate_setting(registry: dict, files: dict[str, Path], artifact: str, feasible: bool) -> dict[str, dict]:
-    """Per claim id touched by `artifact`: {"verdict", "checks": [...]}, each check with its verdict at this setting
-    ("infeasible" where it needs fitted runs and the setting's protocol cannot be met)."""
+def variants_read(check: dict) -> set[str]:
+    """The variants a check's values name (`where: {variant: ...}` anywhere in them); empty: every variant."""
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "variant":
+                    found.update(value if isinstance(value, list) else [value])
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(check["values"])
+    return found
+
+
+def evaluate_setting(registry: dict, files: dict[str, Path], artifact: str, feasible: dict[str, bool]) -> dict:
+    """Per claim id touched by `artifact`: {"verdict", "checks": [...]}, each check with its verdict at this setting.
+
+    `feasible`: per variant, whether a step size fits every sweep run. A check that reads fitted runs (`requires:`)
+    of an infeasible variant is "infeasible" here: the protocol cannot be met, so it is not scored."""
+    source = str(files[artifact])
+    metrics = read_json(source)
     out = {}
     for claim in registry["claims"]:
-        checks = [c for c in claim["checks"] if c["artifact"] == artifact]
+        checks = [c for c in claim["checks"] if fnmatch.fnmatchcase(artifact, c["artifact"])]
         if not checks:
             continue
         results = []
         for check in checks:
-            one = _one_check_registry(registry, claim, check)
-            for result in evaluate_claims(one, list(files.values()))[0]["checks"]:
-                if not feasible and check.get("requires") and result.get("kind", "evidence") == "evidence":
-                    result = result | {"verdict": "infeasible",
-                                       "reason": "no step size fits every sweep run (sweep.md): not scored"}
+            evaluated = evaluate_claims(_one_check_registry(registry, claim, check), [source])[0]["checks"]
+            for one, result in zip(expand_for_each(check, metrics, source), evaluated, strict=True):
+                bad = sorted(v for v in (variants_read(one) or feasible) if not feasible.get(v, True))
+                if bad and check.get("requires") and result.get("kind", "evidence") == "evidence":
+                    result = result | {"verdict": "infeasible", "reason": f"no step size fits every sweep run of "
+                                       f"{', '.join(bad)} (sweep.md, config/sweeps/): not scored"}  # fmt: skip
                 results.append(result)
         evidence = [r["verdict"] for r in results if r.get("kind", "evidence") == "evidence"]
-        verdict = "infeasible" if "infeasible" in evidence else combine(evidence)
+        # a failed check on runs that met the protocol decides against the claim; otherwise an unscored check
+        # leaves the claim infeasible at this setting, never "not reproduced"
+        scored = [v for v in evidence if v != "infeasible"]
+        if "not reproduced" in scored or len(scored) == len(evidence):
+            verdict = combine(scored)
+        else:
+            verdict = "infeasible"
         out[str(claim["id"])] = {"verdict": verdict, "checks": results}
     return out
 
@@ -75,7 +109,8 @@ def summary_text(verdicts: list[str]) -> str:
 
 
 def summarize_sensitivity(registry: dict, default_files: list[str], settings: list[dict]) -> dict:
-    """settings: [{"setting": {...id, parameter, label, artifact, default}, "metrics": path or None}]."""
+    """settings: [{"setting": {...id, parameter, label, artifact, default}, "metrics": path or None (the default's),
+    "default_feasible": {variant: bool} (the default config's sweeps)}]."""
     defaults = {Path(p).parent.name: Path(p) for p in default_files}
     per_claim: dict[str, dict] = {}
     default_done = set()
@@ -85,10 +120,11 @@ def summarize_sensitivity(registry: dict, default_files: list[str], settings: li
         if artifact not in defaults:
             continue
         files = dict(defaults)
-        feasible = True
+        feasible = dict(entry.get("default_feasible") or {})
         if not setting["default"]:
             files[artifact] = Path(entry["metrics"])
-            feasible = bool(read_json(entry["metrics"]).get("sensitivity", {}).get("feasible", True))
+            changed = read_json(entry["metrics"]).get("sensitivity", {}).get("step_sizes", {})
+            feasible |= {variant: bool(choice["fits"]) for variant, choice in changed.items()}
         elif artifact in default_done:
             continue  # the default config is one setting, however many parameters list it
         else:
@@ -97,7 +133,8 @@ def summarize_sensitivity(registry: dict, default_files: list[str], settings: li
         for claim_id, result in evaluate_setting(registry, files, artifact, feasible).items():
             claim = per_claim.setdefault(claim_id, {"settings": []})
             claim["settings"].append({"setting": name, "parameter": setting["parameter"], "value": setting["label"],
-                                      "artifact": artifact, "default": setting["default"], "feasible": feasible,
+                                      "artifact": artifact, "default": setting["default"],
+                                      "infeasible_variants": sorted(v for v, ok in feasible.items() if not ok),
                                       **result})  # fmt: skip
     for claim in registry["claims"]:
         entry = per_claim.setdefault(str(claim["id"]), {"settings": []})
@@ -122,7 +159,8 @@ def rows(summary: dict) -> list[dict]:
         for s in claim["settings"]:
             for check in s["checks"]:
                 out.append({"claim": claim_id, "setting": s["setting"], "artifact": s["artifact"],
-                            "feasible": s["feasible"], "check": check["check"], "kind": check.get("kind", "evidence"),
+                            "infeasible_variants": " ".join(s["infeasible_variants"]), "check": check["check"],
+                            "kind": check.get("kind", "evidence"),
                             "estimate": check.get("estimate"), "ci_low": check.get("ci_low"),
                             "ci_high": check.get("ci_high"), "threshold": check.get("threshold"),
                             "n": check.get("n"), "verdict": check["verdict"],

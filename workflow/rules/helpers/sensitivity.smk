@@ -1,5 +1,9 @@
 # Functions of workflow/rules/sensitivity.smk (config sensitivity:, src/initgen/experiments/sensitivity.py).
-from initgen.experiments.sensitivity import setting_job, settings as sensitivity_settings
+from initgen.experiments.sensitivity import (
+    default_feasibility,
+    setting_job,
+    settings as sensitivity_settings,
+)
 from initgen.reporting.claims.registry import load_registry
 
 CLAIMS = load_registry("config/claims.yaml")  # the claim ids name the sensitivity headline files
@@ -44,7 +48,16 @@ def get_sensitivity_settings_arg(wildcards):
             {
                 "setting": s,
                 "metrics": None if s["default"] else f"{sensitivity_setting_dir(s)}/metrics.json",
+                "default_feasible": default_feasibility(TOY[s["artifact"]]),
             }
             for s in sensitivity_grid()
         ]
+    )
+
+
+def get_sensitivity_sweep_tables(wildcards):
+    """The default config's select-lr tables, which say whether each unchanged variant's protocol can be met."""
+    artifacts = {s["artifact"] for s in sensitivity_grid()}
+    return sorted(
+        {v["train"]["sweep"] for a in artifacts for v in TOY[a]["variants"].values() if v["train"].get("sweep")}
     )
