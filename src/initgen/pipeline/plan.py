@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from initgen.analysis.curvature.settings import resolve_settings
-from initgen.core.config import load_config
+from initgen.core.config import drop_nulled, load_config
 from initgen.core.errors import UserFacingError
 from initgen.data.registry import dataset_info
 from initgen.models.flops import forward_flops
@@ -225,7 +225,7 @@ def cli_plan(argv: list[str]) -> int:
     parser.add_argument("--utilisation", type=float, default=gpus.UTILISATION,
                         help=f"fraction of the GPU's peak the estimates assume (default {gpus.UTILISATION:g})")
     args = parser.parse_args(argv)
-    config = load_config(*args.config)
+    config = drop_nulled(load_config(*args.config))  # blocks set to null build nothing
     path = Path(args.throughput)
     records = json.loads(path.read_text()) if path.exists() else []
     jobs = job_stats(Path(args.dry_run).read_text()) if args.dry_run else None
