@@ -214,8 +214,9 @@ def test_dvc_metrics_show_reads_the_headline_numbers_without_warnings(pulled):
     assert result.returncode == 0 and "failed" not in result.stderr.lower(), result.stderr
     shown = json.loads(result.stdout)[""]["data"]
     folder = clone / "results/fig5_highbw_1d/headline"
-    files = sorted(path.name for path in folder.glob("*.json"))  # beside Snakemake's .snakemake_timestamp
+    files = sorted(path.name for path in folder.iterdir())  # nothing but headline files: no .snakemake_timestamp
     assert "protocol.json" in files and "noise_bce.json" in files, files
+    assert all(name.endswith(".json") for name in files), files
     for name in files:  # every file of the folder is a metrics file DVC read, numbers only
         numbers = shown[f"results/fig5_highbw_1d/headline/{name}"]["data"]
         assert numbers == json.loads((folder / name).read_text())
@@ -224,7 +225,8 @@ def test_dvc_metrics_show_reads_the_headline_numbers_without_warnings(pulled):
     table = subprocess.run(["bash", "-c", ".venv/bin/dvc metrics show -R results/fig5_highbw_1d/headline"],
                            cwd=clone, env=env, capture_output=True, text=True, timeout=300)
     lines = table.stdout.splitlines()
-    assert len(lines) == 2 + len(files) and max(map(len, lines)) <= 120, table.stdout  # a row a file, narrow
+    assert len(lines) == 1 + len(files) and max(map(len, lines)) <= 120, table.stdout  # a row a file, narrow
+    assert "timestamp" not in table.stdout and all(line.split()[0].endswith(".json") for line in lines[1:])
     plots = subprocess.run(["bash", "-c", ".venv/bin/dvc plots show --json"], cwd=clone, env=env,
                            capture_output=True, text=True, timeout=300)
     assert plots.returncode == 0 and "failed" not in plots.stderr.lower(), plots.stderr

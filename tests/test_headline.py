@@ -11,7 +11,7 @@ import pytest
 
 from initgen.analysis import protocol
 from initgen.analysis.summaries import summarize, summarize_runs
-from initgen.reporting.headline import artifact_checks, cli_headline, headline
+from initgen.reporting.headline import artifact_checks, check_stems, cli_headline, headline, slug
 
 
 def test_protocol_totals_then_key_results_when_no_claim_reads_the_artifact():
@@ -42,8 +42,9 @@ def test_protocol_totals_then_key_results_when_no_claim_reads_the_artifact():
 
 
 def test_claim_checks_on_the_artifact_replace_the_key_results(tmp_path):
-    """Each check reading the artifact gives its estimate and interval ends under a short stable key; a check
-    with for_each gets one key per value; checks on other artifacts are left out."""
+    """Each check reading the artifact gives its estimate and interval ends in a file named for it (claim id,
+    for_each value, the check's name); a check with for_each gets one file per value; checks on other artifacts
+    are left out."""
     runs = [{"model": m, "init": i, "seed": s, "test_acc": 0.9 - 0.05 * (i == "highbw") + 0.01 * s,
              "status": "fitted", "met_protocol": True} for m in ("cnn", "mlp") for i in ("random", "highbw")
             for s in range(4)]
@@ -61,10 +62,27 @@ def test_claim_checks_on_the_artifact_replace_the_key_results(tmp_path):
                                    "pair_by": "seed"}},
              "direction": "less", "threshold": -0.01}]}]}
     files = headline(metrics, artifact_checks(registry, path))
-    assert list(files) == ["protocol", "claim4.2.cnn", "claim4.2.mlp"]  # the key results are the claim numbers
+    # the key results are the claim numbers
+    assert list(files) == ["protocol", "claim4.cnn-lower-test-accuracy", "claim4.mlp-lower-test-accuracy"]
     assert list(files["protocol"]) == ["runs", "met", "unfit", "diverged"]
-    assert list(files["claim4.2.mlp"]) == ["est", "lo", "hi"]
-    assert files["claim4.2.mlp"]["est"] == pytest.approx(-0.05)  # highbw minus random, the same in every pair
+    assert list(files["claim4.mlp-lower-test-accuracy"]) == ["est", "lo", "hi"]
+    # highbw minus random, the same in every pair
+    assert files["claim4.mlp-lower-test-accuracy"]["est"] == pytest.approx(-0.05)
+
+
+def test_check_file_names_are_slugs_of_the_name_short_and_unique_per_artifact():
+    assert slug("test accuracy high-B/W minus random") == "test-accuracy-high-b-w-minus-random"
+    long = "ASI test MSE does not grow with the initial output's magnitude (log-log slope)"
+    assert slug(long) == "asi-test-mse-does-not-grow-with-the-initial-output"  # cut at a word, <= 50
+    assert len(slug(long)) <= 50 and slug("x" * 80) == "x" * 50
+    checks = [{"claim": "5-deep", "name": "trace vs test accuracy", "for_each_values": ["digits", "cnn"]},
+              {"claim": "ASI", "name": long, "for_each_values": []},
+              {"claim": "ASI", "name": long + " again", "for_each_values": []},  # the same 50 characters
+              {"claim": "ASI", "name": long, "for_each_values": []}]
+    assert check_stems(checks) == ["claim5-deep.digits-cnn-trace-vs-test-accuracy",
+                                   "claimASI.asi-test-mse-does-not-grow-with-the-initial-output",
+                                   "claimASI.asi-test-mse-does-not-grow-with-the-initial-output-2",
+                                   "claimASI.asi-test-mse-does-not-grow-with-the-initial-output-3"]
 
 
 def test_cli_writes_one_finite_numbers_only_file_per_entry_and_replaces_the_old_folder(tmp_path):
@@ -73,12 +91,15 @@ def test_cli_writes_one_finite_numbers_only_file_per_entry_and_replaces_the_old_
     out = tmp_path / "headline"
     out.mkdir()
     (out / "stale.json").write_text("{}")  # from an earlier run: gone afterwards
-    assert cli_headline(["--metrics", str(tmp_path / "metrics.json"), "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["a.k-1.json"]
+    index = tmp_path / "headline.json"
+    assert cli_headline(["--metrics", str(tmp_path / "metrics.json"), "--out", str(out), "--index", str(index)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.k-1.json"]  # nothing else: DVC shows every file
     written = json.loads((out / "a.k-1.json").read_text())
     assert written == {"x": 2.0}
     assert all(isinstance(v, int | float) and math.isfinite(v) for v in written.values())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["headline", "metrics.json"]  # no staging folder left
+    assert json.loads(index.read_text()) == {"a.k-1": {"x": 2.0}}  # the folder in one file: what Snakemake tracks
+    # no staging folder left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["headline", "headline.json", "metrics.json"]
 
 
 def test_runs_table_has_one_row_per_run_and_blanks_for_missing_values():

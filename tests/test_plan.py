@@ -1,4 +1,5 @@
-"""`initgen plan`: jobs per rule from a dry run, GPU-hours from measured throughput, and nothing guessed."""
+"""`initgen plan`: jobs per rule from a dry run; GPU-hours from measured throughput, else an estimate from counted
+FLOPs and the GPU's peak, labelled as such, with totals per dataset and for the config."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import json
 
 import pytest
 
-from initgen.pipeline.plan import PlanError, job_stats, render, training_cost
+from initgen.models.flops import forward_flops
+from initgen.pipeline import gpus
+from initgen.pipeline.plan import PlanError, hessian_cost, job_stats, render, training_cost
 
 DRY_RUN = """Building DAG of jobs...
 Job stats:
@@ -27,24 +30,69 @@ def test_jobs_per_rule_come_from_the_dry_runs_job_stats():
         job_stats("Nothing to be done.")
 
 
-def test_gpu_hours_from_the_measured_throughput_and_none_without_a_measurement():
-    config = {"seeds": [0], "data": {"imagenet": {"image_size": 224, "max_train_per_class": 100}},
-              "deep": {"seeds": [0, 1], "datasets": {"cifar10": ["resnet18", "vgg16"], "imagenet": ["resnet18"]},
-                       "pretrain": {"max_epochs": 10}, "train": {"max_epochs": 20}}}
-    records = [{"device": "GPU-X", "model": "resnet18", "image_size": 32, "images_per_s": 25_000.0,
+CONFIG = {"seeds": [0], "data": {"imagenet": {"image_size": 224, "max_train_per_class": 100}},
+          "deep": {"seeds": [0, 1], "datasets": {"cifar10": ["resnet18", "vgg16"], "imagenet": ["resnet18"]},
+                   "pretrain": {"max_epochs": 10}, "train": {"max_epochs": 20}}}
+
+
+def test_gpu_hours_from_the_measured_throughput_else_an_estimate_from_flops_and_the_peak():
+    records = [{"device": "NVIDIA H100 80GB HBM3", "model": "resnet18", "image_size": 32, "images_per_s": 25_000.0,
                 "date": "2026-11-01"},
-               {"device": "GPU-X", "model": "resnet18", "image_size": 32, "images_per_s": 20_000.0,
+               {"device": "NVIDIA H100 80GB HBM3", "model": "resnet18", "image_size": 32, "images_per_s": 20_000.0,
                 "date": "2026-10-01"},  # older: not used
                {"device": "GPU-Y", "model": "vgg16", "image_size": 32, "images_per_s": 9_000.0, "date": "2026-11-01"}]
-    rows = {(r["dataset"], r["model"]): r for r in training_cost(config, records, "GPU-X")}
+    rows = {(r["dataset"], r["model"]): r for r in training_cost(CONFIG, records, "NVIDIA H100 80GB HBM3", 0.2)}
     resnet = rows[("cifar10", "resnet18")]
-    assert resnet["epochs (cap)"] == 10 + 2 * 20 and resnet["images (at most)"] == 50 * 50_000 * 2
+    assert resnet["work (at most)"] == "50 epochs" and resnet["images (at most)"] == 50 * 50_000 * 2
+    assert resnet["source"] == "measured 2026-11-01"
     assert resnet["GPU-hours (at most)"] == pytest.approx(50 * 50_000 * 2 / 25_000 / 3600)
-    assert rows[("cifar10", "vgg16")]["GPU-hours (at most)"] is None  # measured on another device only
+    # vgg16 was measured on another device only: estimated, 3 forward passes per trained image at 20% of the
+    # H100 SXM's dense bf16 peak
+    vgg = rows[("cifar10", "vgg16")]
+    flops = 3 * forward_flops("vgg16", 10, 3, 32)
+    assert vgg["source"] == "estimate" and vgg["GFLOP/image"] == pytest.approx(flops / 1e9)
+    assert vgg["img/s"] == pytest.approx(989.4e12 * 0.2 / flops)
+    assert vgg["GPU-hours (at most)"] == pytest.approx(50 * 50_000 * 2 / vgg["img/s"] / 3600)
     assert rows[("imagenet", "resnet18")]["images (at most)"] == 50 * 100_000 * 2  # 100 per class x 1000
     assert rows[("imagenet", "resnet18")]["input"] == "224x224"
-    text = render(job_stats(DRY_RUN), list(rows.values()), "GPU-X")
-    assert "31 in all" in text and "no measurement" in text and "2 rows have no measurement on 'GPU-X'" in text
+    text = render(job_stats(DRY_RUN), list(rows.values()), "NVIDIA H100 80GB HBM3", 0.2)
+    assert "31 in all" in text
+    sources = [line.split("|")[10].strip() for line in text.splitlines() if line.startswith("| cifar10")]
+    assert sources == ["measured 2026-11-01", "estimate"]
+    cifar = resnet["GPU-hours (at most)"] + vgg["GPU-hours (at most)"]
+    assert f"- cifar10: {cifar:,.2f} GPU-hours (1 measured, 1 estimated rows)" in text
+    total = cifar + rows[("imagenet", "resnet18")]["GPU-hours (at most)"]
+    assert f"- total: {total:,.2f} GPU-hours (1 measured, 2 estimated rows)" in text and "at 20% utilisation" in text
+
+
+def test_an_unknown_gpu_gets_no_estimate_and_says_so():
+    rows = training_cost(CONFIG, [], "Some Future GPU")
+    assert all(r["img/s"] is None and r["GPU-hours (at most)"] is None for r in rows)
+    text = render(None, rows, "Some Future GPU")
+    assert "no peak known for 'Some Future GPU'" in text and "3 rows without a number" in text
+
+
+def test_flops_per_image_are_counted_at_the_input_shape():
+    # ResNet-18 with the CIFAR stem: 0.56 G multiply-adds; on 64x64 inputs 4x the spatial work
+    assert forward_flops("resnet18", 10, 3, 32) == pytest.approx(1.11e9, rel=0.01)
+    assert forward_flops("resnet18", 200, 3, 64) == pytest.approx(4 * forward_flops("resnet18", 10, 3, 32), rel=0.01)
+    assert forward_flops("mlp", 10, 1, 8) == pytest.approx(2 * (64 * 256 + 256 * 256 * 2 + 256 * 10), rel=0.01)
+
+
+def test_peaks_by_device_name_and_hessian_rows_from_the_product_count():
+    assert gpus.peak("NVIDIA H100 80GB HBM3")["label"] == "H100 SXM"
+    assert gpus.peak("NVIDIA H100 PCIe")["bf16"] == 756.0
+    assert gpus.peak("NVIDIA A100-SXM4-80GB")["bf16"] == 312.0 and gpus.peak("NVIDIA A10")["label"] == "A10"
+    assert gpus.peak("NVIDIA L40S")["label"] == "L40S" and gpus.peak("NVIDIA L4")["label"] == "L4"
+    assert gpus.peak("Tesla V100-SXM2-32GB")["bf16"] is None
+    config = CONFIG | {"hessian": {"max_lanczos_steps": 10, "trace_max_probes": 20, "density_probes": 2,
+                                   "density_steps": 5, "float64": False},
+                       "deep_hessian": {"datasets": {"cifar10": ["resnet18"]}, "samples": 1000}}
+    (row,) = hessian_cost(config, "NVIDIA A100-SXM4-80GB", 0.1)
+    assert row["runs"] == 4 and row["images (at most)"] == (10 + 20 + 2 * 5) * 1000 * 4
+    assert row["img/s"] == pytest.approx(19.5e12 * 0.1 / (6 * forward_flops("resnet18", 10, 3, 32)))
+    config["hessian"]["float64"] = True  # no float64 peak in the table: no estimate
+    assert hessian_cost(config, "NVIDIA A100-SXM4-80GB")[0]["GPU-hours (at most)"] is None
 
 
 def test_the_throughput_benchmark_records_replace_older_ones_of_the_same_key(tmp_path):

@@ -51,6 +51,38 @@ def test_rehearsal_plans_every_rule_model_and_init_of_the_paper_grid(workflow_co
     assert not {"keep_graphs", "float64", "batch_size"} & (set(over["hessian"]) | set(over["deep_hessian"]["hessian"]))
 
 
+GPU = ["config/paper.yaml", "config/gpu.yaml"]
+GPU_REHEARSAL = [*GPU, "config/rehearsal.yaml", "config/gpu.rehearsal.yaml"]
+NIGHT_HOURS = 12  # config/gpu.yaml's budget: one GPU, one evening
+
+
+def test_the_one_gpu_config_fits_a_night_on_an_h100_and_its_rehearsal_plans_the_same_rules(workflow_copy):
+    """config/gpu.yaml: CIFAR-10 with Table 4's three models for Table 1, Fig 6, Table 4, and the 1-D artifacts;
+    `initgen plan`'s estimate under 12 GPU-hours; its CPU rehearsal plans every one of its rules."""
+    from initgen.core.config import drop_nulled, load_config
+    from initgen.pipeline.plan import hessian_cost, training_cost
+
+    gpu = plan(workflow_copy, *GPU)
+    rehearsal = plan(workflow_copy, *GPU_REHEARSAL)
+    assert set(rehearsal) == set(gpu) | {"rehearsal_data"}, (gpu, rehearsal)
+    models, inits = 3, 2
+    assert gpu["deep_train"] == models * inits * PAPER_DEEP_SEEDS and gpu["deep_pretrain"] == models * PAPER_DEEP_SEEDS
+    assert gpu["deep_hessian"] == models * inits * PAPER_DEEP_SEEDS and gpu["deep_table_cifar10"] == 1
+    for rule in ("toy_plot", "flat_minima_plot", "fig6_plot", "deep_hessian_plot", "report"):
+        assert gpu[rule] >= 1, rule
+    assert not [rule for rule in gpu if rule.startswith(("asi", "linear", "corruption", "data_download_cifar100"))]
+    for rule, count in gpu.items():
+        expected = count / PAPER_DEEP_SEEDS if rule in {"deep_pretrain", "deep_train", "deep_hessian"} else count
+        assert rehearsal[rule] == expected, (rule, count, rehearsal[rule])
+    config = drop_nulled(load_config(REPO / "config/config.yaml", *(REPO / f for f in GPU)))
+    assert config["deep"]["datasets"] == {"cifar10": ["resnet18", "vgg16", "convmixer"]}
+    rows = training_cost(config, [], "NVIDIA H100 80GB HBM3") + hessian_cost(config, "NVIDIA H100 80GB HBM3")
+    hours = sum(row["GPU-hours (at most)"] for row in rows)
+    assert len(rows) == 6 and 6 < hours < NIGHT_HOURS, hours
+    rehearsed = load_config(REPO / "config/config.yaml", *(REPO / f for f in GPU_REHEARSAL))
+    assert rehearsed["deep_hessian"]["samples"] == 8 and rehearsed["deep"]["train"]["max_epochs"] == 2
+
+
 @pytest.mark.slow
 def test_rehearsal_slice_through_the_cluster_profile_to_the_report(slurm, tmp_path):  # noqa: F811
     cluster = copy_workflow(tmp_path / "cluster")

@@ -101,8 +101,8 @@ FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
                   "write results/report/index.html and the claims tables (rule report)"),
         "readme-claims": ("initgen.reporting.report:cli_readme_claims",
                          "put the report's claims table into README.md"),
-        "report-screenshot": ("initgen.reporting.report:cli_screenshot",
-                             "PNG of the report taken by headless Chromium"),
+        "report-screenshot": ("initgen.reporting.readme_picture:cli_screenshot",
+                             "docs/report.png taken by headless Chromium, and the hashes of the report code it shows"),
     },
 }
 COMMANDS = {name: target for family in FAMILIES.values() for name, (target, _) in family.items()}

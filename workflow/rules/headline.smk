@@ -3,6 +3,9 @@
 # (its runs as a table: the data of DVC's sweep plots); for the 1-D artifacts, results/<artifact>/curves/<variant>.csv
 # (training MSE per step of every run). Included after
 # report.smk: the report reads metrics.json, never these.
+# The rule's output is results/<artifact>/headline.json (every entry in one file), written after the folder: a
+# directory() output would get Snakemake's .snakemake_timestamp inside, a row of dashes in `dvc metrics show`.
+# The folder is rewritten whenever headline.json is; delete both to rebuild one by hand.
 
 
 include: "helpers/headline.smk"
@@ -18,7 +21,7 @@ rule headline:
         curves=get_headline_curves,  # built with the headline, so that the DVC stage's one request makes them
         code=code("headline"),
     output:
-        headline=directory("results/{artifact}/headline"),
+        headline="results/{artifact}/headline.json",
         runs="results/{artifact}/runs.csv",
     log:
         "logs/{artifact}/headline.log",
@@ -30,8 +33,9 @@ rule headline:
     conda:
         ENV
     shell:
-        "initgen headline --metrics {input.metrics} --claims {input.claims} --out {output.headline} "
-        "--runs-csv {output.runs} > {log} 2>&1"
+        "initgen headline --metrics {input.metrics} --claims {input.claims} "
+        "--out results/{wildcards.artifact}/headline --index {output.headline} --runs-csv {output.runs} "
+        "> {log} 2>&1"
 
 
 rule toy_curves:
@@ -70,4 +74,4 @@ rule linear_imbalance_curves:
         "initgen linear-curves --runs {input.runs} --out {output} > {log} 2>&1"
 
 
-ALL_TARGETS.extend(f"results/{artifact}/headline" for artifact in HEADLINE_ARTIFACTS)
+ALL_TARGETS.extend(f"results/{artifact}/headline.json" for artifact in HEADLINE_ARTIFACTS)

@@ -163,7 +163,8 @@ def headline(name: str) -> str:
 
 
 def artifact_stage(name: str, default: dict, paper: dict, wd: str | None = None) -> dict:
-    stage = {"cmd": f"{SNAKEMAKE} {name} {headline(name)}"}
+    # the headline rule's tracked output, written with the folder (headline.smk: no directory() output)
+    stage = {"cmd": f"{SNAKEMAKE} {name} {headline(name)}.json"}
     if wd:
         stage["wdir"] = wd
     deep = uses_deep(name, default)

@@ -7,18 +7,23 @@ few numbers under the same short names, so that `dvc metrics show` prints one na
 
 - `protocol.json`: the run counts {runs, met (the protocol), unfit (never reached the stopping rule), diverged},
   when the artifact has them;
-- `claim<id>.<k>[.<for_each value>].json`: {est, lo, hi} of each claim check on this artifact
-  (config/claims.yaml, the k-th check of the claim): its estimate and interval ends, what its verdict is read from;
+- `claim<id>.<slug>.json`: {est, lo, hi} of each claim check on this artifact: its estimate and interval ends,
+  what its verdict is read from; the slug is the check's `name:` in config/claims.yaml after its for_each values
+  (`claim4.cnn-test-accuracy-high-b-w-minus-random.json`), so that the file says what it holds;
 - the key results only where no claim check reads the artifact: `<group>.json` per summary group, with the mean
   of each quantity of KEY_RESULTS (or of every summarized metric when none of those is present).
 
-Numbers only, finite, no nulls (a missing value is left out), keys in a stable order.
+Numbers only, finite, no nulls (a missing value is left out), keys in a stable order. The folder holds these
+files and nothing else: Snakemake tracks `results/<artifact>/headline.json` (every entry in one file, written with
+the folder), because a `directory()` output gets Snakemake's `.snakemake_timestamp` inside it, which DVC would
+show as a row of dashes.
 
 Beside it, `runs.csv`: the metrics' `runs` as a table (one row per run, its numbers, names and flags; empty
 where a run lacks a value): the data of DVC's plots of a sweep (x: the swept value, y: the result).
 
     initgen headline --metrics results/fig1_depth/metrics.json --claims config/claims.yaml \
-        --out results/fig1_depth/headline --runs-csv results/fig1_depth/runs.csv
+        --out results/fig1_depth/headline --index results/fig1_depth/headline.json \
+        --runs-csv results/fig1_depth/runs.csv
 """
 
 from __future__ import annotations
@@ -69,6 +74,32 @@ def file_stem(group: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", group.replace("/", ".").replace("=", "-")) or "summary"
 
 
+SLUG_LENGTH = 50  # long enough to tell a claim's checks apart, short enough for a narrow `dvc metrics show` row
+
+
+def slug(text: str, length: int = SLUG_LENGTH) -> str:
+    """Lowercase, every run of other characters than letters and digits one '-', at most `length` characters
+    (cut at a word boundary where there is one)."""
+    words = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if len(words) <= length:
+        return words
+    cut = words[:length + 1].rsplit("-", 1)[0] if "-" in words[:length + 1] else words[:length]
+    return cut.strip("-")
+
+
+def check_stems(checks: list[dict]) -> list[str]:
+    """File stems of an artifact's evaluated checks (each with its `claim`, `name` and `for_each_values`):
+    `claim<id>.<slug of the for_each values and the name>`, numbered `-2`, `-3` where two would coincide."""
+    stems: list[str] = []
+    for check in checks:
+        stem = f"claim{check['claim']}.{slug(' '.join([*check['for_each_values'], check['name']]))}"
+        unique, k = stem, 2
+        while unique in stems:
+            unique, k = f"{stem}-{k}", k + 1
+        stems.append(unique)
+    return stems
+
+
 def headline(metrics: dict, checks: list[dict] | None = None) -> dict[str, dict[str, float | int]]:
     """The headline of one artifact's metrics.json and its claim checks: file stem -> its numbers (module
     docstring); a file without a number is left out."""
@@ -76,10 +107,10 @@ def headline(metrics: dict, checks: list[dict] | None = None) -> dict[str, dict[
     rows = metrics.get("protocol", [])  # per-group counts (initgen.analysis.protocol.counts): the artifact's totals
     if rows:
         files["protocol"] = {short: sum(int(row[key]) for row in rows) for key, short in PROTOCOL_KEYS.items()}
-    for check in checks or []:
+    for check, stem in zip(checks or [], check_stems(checks or []), strict=True):
         numbers = {short: n for field, short in CHECK_FIELDS if (n := _number(check.get(field))) is not None}
         if numbers:
-            files[file_stem(check["key"])] = numbers
+            files[stem] = numbers
     if not checks:
         results: dict = {}
         _flatten(metrics.get("summary", {}), "", results, KEY_RESULTS)
@@ -92,7 +123,8 @@ def headline(metrics: dict, checks: list[dict] | None = None) -> dict[str, dict[
 
 
 def write_headline(folder: str | Path, files: dict[str, dict]) -> None:
-    """Replace `folder` by one JSON file per headline entry, all at once: built beside it, then swapped in."""
+    """Replace `folder` by one JSON file per headline entry (and nothing else), all at once: built beside it,
+    then swapped in."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
@@ -111,10 +143,20 @@ def write_headline(folder: str | Path, files: dict[str, dict]) -> None:
 
 
 def artifact_checks(registry: dict, metrics_path: str | Path) -> list[dict]:
-    """Every claim check (evidence and sanity) that reads this artifact's metrics, evaluated on it."""
+    """Every claim check (evidence and sanity) that reads this artifact's metrics, evaluated on it, with its
+    claim's id, its `name:` in the registry and its for_each values (what its headline file is named for)."""
     artifact = Path(metrics_path).parent.name
-    return [check for claim in evaluate_claims(registry, [metrics_path]) for check in claim["checks"]
-            if check["verdict"] != "not run" and check["artifact"] == artifact]
+    names = {str(claim["id"]): [check["name"] for check in claim["checks"]] for claim in registry["claims"]}
+    out = []
+    for claim in evaluate_claims(registry, [metrics_path]):
+        for check in claim["checks"]:
+            if check["verdict"] == "not run" or check["artifact"] != artifact:
+                continue
+            # key: claim<id>.<position in the claim>[.<for_each value>...] (initgen.reporting.claims.verdicts)
+            position, _, values = check["key"].removeprefix(f"claim{claim['id']}.").partition(".")
+            out.append(check | {"claim": claim["id"], "name": names[claim["id"]][int(position) - 1],
+                                "for_each_values": values.split(".") if values else []})
+    return out
 
 
 def runs_table(metrics: dict) -> str:
@@ -128,12 +170,16 @@ def cli_headline(argv: list[str]) -> int:
     parser.add_argument("--metrics", required=True, help="results/<artifact>/metrics.json")
     parser.add_argument("--claims", help="config/claims.yaml: add the estimate and interval of each check on it")
     parser.add_argument("--out", required=True, help="results/<artifact>/headline: the folder of headline files")
+    parser.add_argument("--index", help="results/<artifact>/headline.json: every entry in one file, written after "
+                        "the folder (what Snakemake tracks)")
     parser.add_argument("--runs-csv", help="results/<artifact>/runs.csv: the runs as a table")
     args = parser.parse_args(argv)
     metrics = read_json(args.metrics)
     checks = artifact_checks(load_registry(args.claims), args.metrics) if args.claims else None
     files = headline(metrics, checks)
     write_headline(args.out, files)
+    if args.index:
+        write_json(args.index, files)
     if args.runs_csv:
         write_text(args.runs_csv, runs_table(metrics))
     print(f"{args.out}: {len(files)} files, {sum(len(numbers) for numbers in files.values())} numbers")

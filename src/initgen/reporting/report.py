@@ -381,17 +381,5 @@ def dump_dom(report: str | Path, width: int = 1280, height: int = 2400) -> str:
     return result.stdout
 
 
-def cli_screenshot(argv: list[str]) -> int:
-    """`initgen report-screenshot --report results/report/index.html --out docs/report.png`"""
-    parser = argparse.ArgumentParser(prog="initgen report-screenshot", description="Screenshot of the report.")
-    parser.add_argument("--report", default="results/report/index.html", help="the report to open")
-    parser.add_argument("--out", default="docs/report.png", help="PNG to write")
-    parser.add_argument("--width", type=int, default=1280, help="window width in pixels")
-    parser.add_argument("--height", type=int, default=2400, help="window height in pixels (the part captured)")
-    args = parser.parse_args(argv)
-    print(screenshot(args.report, args.out, args.width, args.height))
-    return 0
-
-
 if __name__ == "__main__":
     sys.exit(cli_report(sys.argv[1:]))
