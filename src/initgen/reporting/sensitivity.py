@@ -251,6 +251,8 @@ def cli_sensitivity(argv: list[str]) -> int:
     write_table(table, out / "summary", caption="Each claim across the sensitivity grid: " + summary["summary_rule"])
     write_table(frame, out / "checks", caption="Every check at every setting of the sensitivity grid")
     write_json(out / "sensitivity.json", summary)
-    for claim_id, claim in summary["claims"].items():  # DVC's metrics: numbers only, a file per claim
-        write_json(out / "headline" / f"claim{claim_id}.json", headline_counts(claim))
+    counts = {f"claim{claim_id}": headline_counts(claim) for claim_id, claim in summary["claims"].items()}
+    for name, numbers in counts.items():  # DVC's metrics: numbers only, a file per claim, then all in one
+        write_json(out / "headline" / f"{name}.json", numbers)
+    write_json(out / "headline.json", counts)
     return 0
