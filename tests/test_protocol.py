@@ -236,9 +236,11 @@ def test_the_shipped_claims_registry_declares_the_protocol_for_every_trained_met
     assert checks["ASI output at init is zero"]["kind"] == "sanity"
     assert checks["orthogonal init ends at the min-norm solution"]["kind"] == "sanity"
     assert checks["orthogonal init ends at the min-norm solution"]["requires"]["met_protocol"] is True
-    for name in ("Gaussian test MSE grows with depth", "low frequencies converge first",
-                 "3b ReLU pre-trained above Nyquist keeps its spike (paper's stopping rule)"):
+    for name in ("Gaussian test MSE grows with depth", "3b ReLU pre-trained above Nyquist keeps its spike "
+                 "(paper's stopping rule)", "3b keeps more high-frequency energy than 3a after training (ratio)"):
         assert checks[name]["requires"]["met_protocol"] is True
+    # Exp 2 ranks censored frequencies (a run short of its budget is evidence): only a diverged run is excluded
+    assert checks["low frequencies converge first"]["requires"] == {"diverged": 0}
 
 
 def test_exp2_counts_a_run_as_fitted_when_enough_frequencies_converged():
