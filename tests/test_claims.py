@@ -286,3 +286,19 @@ def test_combine_ignores_what_does_not_bear_on_the_claim():
     assert combine(["out of regime", "not run"]) == "out of regime"
     assert combine(["not reproduced", "out of regime"]) == "not reproduced"
     assert combine(["beyond the paper"]) == "beyond the paper" and combine([]) == "not run"
+
+
+def test_real_registry_claim_2_counts_censored_runs_and_puts_a_net_above_the_band_out_of_regime(tmp_path):
+    runs = []
+    for variant, centroid in (("relu", 3.0), ("gaussian", 8.0), ("sine", 56.0)):
+        for seed in range(3):  # a ReLU run short of its budget ("not fitted") is censored evidence, not excluded
+            runs.append({"variant": variant, "seed": seed, "depth": 4, "status": "not fitted", "met_protocol": False,
+                         "diverged": 0, "spectral_bias_rho": 0.9 + 0.01 * seed, "frequencies_converged": 3,
+                         "centroid_init": centroid + 0.1 * seed, "band_top": 25.0})
+    files = [write_metrics(tmp_path, "fig2_spectral_bias", {"runs": runs})]
+    claim = {c["id"]: c for c in evaluate_claims(load_registry(REPO / "config/claims.yaml"), files)}["2"]
+    by_variant = {c["check"].split("=")[1].rstrip("]"): c for c in claim["checks"]}
+    assert by_variant["relu"]["verdict"] == "reproduced" and by_variant["relu"]["n_valid"] == 3
+    assert by_variant["sine"]["verdict"] == "out of regime"
+    assert "initial spectral centroid / top of the band = 2.24" in by_variant["sine"]["verdict_label"]
+    assert claim["verdict"] == "inconclusive"  # sine's part of "all three" was not tested
