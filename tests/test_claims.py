@@ -203,3 +203,102 @@ def test_real_registry_judges_claim_5_from_the_flat_minima_contract(tmp_path):
     # no curvature artifact in the build: its claims are "not run", the others are unaffected
     nothing = {c["id"]: c["verdict"] for c in evaluate_claims(registry, [])}
     assert set(nothing.values()) == {"not run"} and {"1", "2", "3", "4", "5", "6", "ASI"} <= set(nothing)
+
+
+# ------------------------------------------------------------------ the paper's words, scope and regime
+PAPERS = REPO.parent / "shared" / "papers"
+
+
+def test_every_shipped_check_quotes_its_sentence_verbatim_and_says_its_scope():
+    registry = load_registry(REPO / "config/claims.yaml")
+    checks = [c for claim in registry["claims"] for c in claim["checks"]]
+    assert all(c.get("scope") and c.get("paper_quote") for c in checks)
+    if not PAPERS.is_dir():
+        pytest.skip(f"{PAPERS} not present")
+    for check in checks:
+        text = " ".join((PAPERS / check["paper_quote"]["file"]).read_text().split())
+        assert " ".join(check["paper_quote"]["text"].split()) in text, check["name"]
+
+
+NTK_CHECK = {"name": "slope", "artifact": "asi", "direction": "greater", "threshold": 0.5,
+             "values": {"runs": {"metric": "loglog_slope", "where": {"part": "sweep_slope"}}},
+             "regime": {"what": "NTK prediction r", "direction": "greater", "threshold": 0.9,
+                        "values": {"runs": {"metric": "prediction_corr", "where": {"part": "ntk"}}}}}
+
+
+def asi_runs(slopes, correlations) -> dict:
+    return {"runs": [{"part": "sweep_slope", "seed": s, "loglog_slope": v} for s, v in enumerate(slopes)]
+            + [{"part": "ntk", "seed": s, "prediction_corr": r} for s, r in enumerate(correlations)]}
+
+
+def test_a_check_out_of_its_regime_is_its_own_verdict_never_not_reproduced(tmp_path):
+    # the slopes alone would refute the claim; the NTK prediction does not hold (r ~ 0.57), so they say nothing
+    claim = verdicts(tmp_path, asi_runs([0.1, 0.12, 0.09], [0.55, 0.57, 0.59]), NTK_CHECK, artifact="asi")
+    check = claim["checks"][0]
+    assert check["verdict"] == "out of regime" and claim["verdict"] == "out of regime"
+    assert check["verdict_label"].startswith("out of regime: NTK prediction r = 0.57 [")
+    assert check["regime"]["state"] == "out" and "alone: not reproduced" in check["reason"]
+    # in regime: the check's own verdict stands
+    held = verdicts(tmp_path, asi_runs([0.1, 0.12, 0.09], [0.97, 0.98, 0.99]), NTK_CHECK, artifact="asi")
+    assert held["verdict"] == "not reproduced" and held["checks"][0]["regime"]["state"] == "in"
+    # a regime interval straddling its threshold: inconclusive, with the reason
+    unsure = verdicts(tmp_path, asi_runs([2.0, 2.1, 1.9], [0.8, 0.95, 0.99]), NTK_CHECK, artifact="asi")
+    assert unsure["checks"][0]["verdict"] == "inconclusive"
+    assert unsure["checks"][0]["verdict_label"] == "inconclusive (regime not established)"
+
+
+def test_beyond_the_paper_groups_are_shown_but_never_decide_the_claim(tmp_path):
+    check = TABLE_CHECK | {"beyond_scope": {"model": ["mlp"]}, "scope": "CNNs"}
+    metrics = table_runs(drop=0.0, noise=0.001, model="mlp")  # would refute the claim
+    metrics["runs"] += table_runs(drop=0.05, noise=0.005, model="cnn")["runs"]
+    claim = verdicts(tmp_path, metrics, check)
+    by_model = {c["check"].split("[")[1]: c for c in claim["checks"]}
+    assert by_model["model=mlp]"]["verdict"] == "beyond the paper"
+    assert "alone: not reproduced" in by_model["model=mlp]"]["reason"]
+    assert by_model["model=cnn]"]["verdict"] == "reproduced" and claim["verdict"] == "reproduced"
+
+
+def test_a_descriptive_check_is_shown_without_a_verdict(tmp_path):
+    check = TABLE_CHECK | {"kind": "descriptive", "why": "the appendix states no direction"}
+    claim = verdicts(tmp_path, table_runs(drop=0.0, noise=0.001), check)
+    assert claim["checks"][0]["verdict"] == "descriptive" and claim["verdict"] == "descriptive"
+    assert claim["checks"][0]["estimate"] is not None and "no direction" in claim["checks"][0]["reason"]
+    with pytest.raises(ClaimsError, match="needs `why:`"):
+        load_registry(write_registry(tmp_path, TABLE_CHECK | {"kind": "descriptive"}))
+
+
+def test_accuracies_are_compared_as_error_ratios(tmp_path):
+    # random init: 4% error; high-B/W: 6% (a 1.5x error ratio, 2 points: well resolved on 360 images)
+    runs = [{"model": "cnn", "init": init, "seed": s, "test_acc": (0.94 if init == "highbw" else 0.96) + 0.001 * s}
+            for s in range(4) for init in ("random", "highbw")]
+    check = TABLE_CHECK | {"direction": "greater", "threshold": 1.2,
+                           "values": TABLE_CHECK["values"] | {"combine": "ratio", "complement": True}}
+    result = verdicts(tmp_path, {"runs": runs}, check)["checks"][0]
+    assert result["verdict"] == "reproduced" and result["estimate"] == pytest.approx(1.5, rel=0.05)
+    assert "(1 - test_acc) ratio" in result["what"]
+
+
+def test_combine_ignores_what_does_not_bear_on_the_claim():
+    from initgen.reporting.claims.verdicts import combine
+
+    assert combine(["reproduced", "beyond the paper", "descriptive"]) == "reproduced"
+    assert combine(["reproduced", "out of regime"]) == "inconclusive"  # part of the claim was not tested
+    assert combine(["out of regime", "not run"]) == "out of regime"
+    assert combine(["not reproduced", "out of regime"]) == "not reproduced"
+    assert combine(["beyond the paper"]) == "beyond the paper" and combine([]) == "not run"
+
+
+def test_real_registry_claim_2_counts_censored_runs_and_puts_a_net_above_the_band_out_of_regime(tmp_path):
+    runs = []
+    for variant, centroid in (("relu", 3.0), ("gaussian", 8.0), ("sine", 56.0)):
+        for seed in range(3):  # a ReLU run short of its budget ("not fitted") is censored evidence, not excluded
+            runs.append({"variant": variant, "seed": seed, "depth": 4, "status": "not fitted", "met_protocol": False,
+                         "diverged": 0, "spectral_bias_rho": 0.9 + 0.01 * seed, "frequencies_converged": 3,
+                         "centroid_init": centroid + 0.1 * seed, "band_top": 25.0})
+    files = [write_metrics(tmp_path, "fig2_spectral_bias", {"runs": runs})]
+    claim = {c["id"]: c for c in evaluate_claims(load_registry(REPO / "config/claims.yaml"), files)}["2"]
+    by_variant = {c["check"].split("=")[1].rstrip("]"): c for c in claim["checks"]}
+    assert by_variant["relu"]["verdict"] == "reproduced" and by_variant["relu"]["n_valid"] == 3
+    assert by_variant["sine"]["verdict"] == "out of regime"
+    assert "initial spectral centroid / top of the band = 2.24" in by_variant["sine"]["verdict_label"]
+    assert claim["verdict"] == "inconclusive"  # sine's part of "all three" was not tested

@@ -236,9 +236,11 @@ def test_the_shipped_claims_registry_declares_the_protocol_for_every_trained_met
     assert checks["ASI output at init is zero"]["kind"] == "sanity"
     assert checks["orthogonal init ends at the min-norm solution"]["kind"] == "sanity"
     assert checks["orthogonal init ends at the min-norm solution"]["requires"]["met_protocol"] is True
-    for name in ("Gaussian test MSE grows with depth", "low frequencies converge first",
-                 "3b ReLU pre-trained above Nyquist keeps its spike (paper's stopping rule)"):
+    for name in ("Gaussian test MSE grows with depth", "3b ReLU pre-trained above Nyquist keeps its spike "
+                 "(paper's stopping rule)", "3b keeps more high-frequency energy than 3a after training (ratio)"):
         assert checks[name]["requires"]["met_protocol"] is True
+    # Exp 2 ranks censored frequencies (a run short of its budget is evidence): only a diverged run is excluded
+    assert checks["low frequencies converge first"]["requires"] == {"diverged": 0}
 
 
 def test_exp2_counts_a_run_as_fitted_when_enough_frequencies_converged():
@@ -259,6 +261,11 @@ def test_exp2_counts_a_run_as_fitted_when_enough_frequencies_converged():
     metrics, _ = analyze_experiment("fig2_spectral_bias", experiment, {"relu": data})
     runs = metrics["runs"]
     assert [r["frequencies_converged"] for r in runs] == [4, 2, 0]
+    # censored, not dropped: the two that never converged rank after the two that did (rho of [1, 2, 3, 4]
+    # against [10, 10, 11, 11]); dropping them would leave two pairs and no rho. All at one step, or none: no order
+    assert runs[1]["spectral_bias_rho"] == pytest.approx(0.8944, abs=1e-3)
+    assert np.isnan(runs[0]["spectral_bias_rho"]) and np.isnan(runs[2]["spectral_bias_rho"])
+    assert runs[1]["band_top"] == 4.0
     assert [r["status"] for r in runs] == ["fitted", "fitted", "not fitted"]
     assert metrics["protocol"][0] | {} == {"variant": "relu", "runs": 3, "met_protocol": 2, "not_fitted": 1,
                                            "diverged": 0}

@@ -201,3 +201,13 @@ def test_report_refuses_a_missing_artifact_file(tmp_path):
         report.build_report("config/claims.yaml", [str(tmp_path / "results/fig1_depth/metrics.json")],
                             tmp_path, {}, "9", tmp_path, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_verdicts_with_their_detail_take_their_verdicts_colour():
+    from initgen.reporting.report import VERDICT_COLORS, verdict_color
+
+    assert verdict_color("out of regime: NTK prediction r = 0.57 [0.41, 0.73]") == VERDICT_COLORS["out of regime"]
+    assert verdict_color("inconclusive (regime not established)") == VERDICT_COLORS["inconclusive"]
+    assert verdict_color("beyond the paper") == VERDICT_COLORS["beyond the paper"]
+    assert verdict_color("not run") == VERDICT_COLORS["not run"] != VERDICT_COLORS["not reproduced"]
+    assert verdict_color("sanity: holds") == VERDICT_COLORS["reproduced"] and verdict_color("3 of 5") is None

@@ -105,10 +105,12 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
                     if fit_frequencies and status != "diverged":  # Exp 2: enough frequencies converged to rank
                         status = "fitted" if finite.sum() >= fit_frequencies else "not fitted"
                         run |= {"status": status, "met_protocol": status in protocol.MET}
-                    # > 0 means lower frequencies converge first (spectral bias); a frequency that never converged
-                    # within the budget ranks after every one that did (claims count a seed only when at least
-                    # half of its frequencies converged, so the ranking is mostly of measured steps)
-                    order = np.where(finite, conv[d, m], np.inf)
+                    # > 0 means lower frequencies converge first (spectral bias). A frequency that never converged
+                    # within the budget is censored: it ranks after every one that did, tied with the other
+                    # censored ones (a finite stand-in past the last snapshot: spearman drops non-finite pairs,
+                    # which would rank only the converged frequencies and lose what the budget says)
+                    order = np.where(finite, conv[d, m], float(data["snapshot_steps"][-1]) + 1.0)
+                    run["band_top"] = float(max(target_freqs))  # claim 2's regime: the net's centroid vs the band
                     run["spectral_bias_rho"] = (
                         spearman(np.asarray(target_freqs), order) if status != "diverged" else float("nan")
                     )
@@ -126,7 +128,8 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
                 )
             trends[name] = {key: {"per_seed": vals, "summary": summarize(vals, kind="correlation")}
                             for key, vals in trend.items()}
-    metric_keys = sorted({k for r in runs for k in r} - {"variant", "depth", "seed", "status", "met_protocol"})
+    ids = {"variant", "depth", "seed", "status", "met_protocol", "band_top"}  # band_top: the config's, not a result
+    metric_keys = sorted({k for r in runs for k in r} - ids)
     group = ["variant", "depth"] if any(len(d["depths"]) > 1 for d in trained.values()) else ["variant"]
     valid_runs = [r for r in runs if r["met_protocol"]]
     metrics = {

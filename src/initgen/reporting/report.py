@@ -36,7 +36,18 @@ from initgen.reporting.claims.tables import claims_frame, summary_frame
 from initgen.reporting.claims.verdicts import check_sanity, evaluate_claims
 from initgen.reporting.tables import write_table
 
-VERDICT_COLORS = {"reproduced": "#c8e6c9", "not reproduced": "#ffcdd2", "inconclusive": "#fff3c4", "not run": "#e0e0e0"}
+VERDICT_COLORS = {"reproduced": "#c8e6c9", "not reproduced": "#ffcdd2", "inconclusive": "#fff3c4", "not run": "#e0e0e0",
+                  "out of regime": "#d6e4f5", "beyond the paper": "#e6dcf2", "descriptive": "#f2f2f2"}
+
+
+def verdict_color(value: str) -> str | None:
+    """Colour of a verdict cell; a verdict with its detail ("out of regime: r = 0.57 [...]", "inconclusive (regime
+    not established)", "sanity: holds") takes its verdict's colour."""
+    text = value.removeprefix("sanity: ").replace("holds", "reproduced")
+    for verdict in sorted(VERDICT_COLORS, key=len, reverse=True):
+        if text == verdict or text.startswith((f"{verdict}:", f"{verdict} (")):
+            return VERDICT_COLORS[verdict]
+    return None
 PACKAGES = ("torch", "numpy", "scipy", "pandas", "matplotlib", "scikit-learn", "initgen")
 README_START, README_END = "<!-- claims:start -->", "<!-- claims:end -->"
 
@@ -104,7 +115,7 @@ def _table_html(frame: pd.DataFrame, verdict_columns=()) -> str:
             style = ""
             if column in verdict_columns:
                 failed = VERDICT_COLORS["not reproduced"] if "FAILED" in str(value) else "#fff"
-                color = VERDICT_COLORS.get(str(value), failed)
+                color = verdict_color(str(value)) or failed
                 style = f' style="background:{color}"'
             cells.append(f"<td{style}>{html.escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -258,9 +269,12 @@ def build_report(
 
     parts = [
         "<h1>initgen: how initialization decides generalization</h1>",
-        "<p>Verdicts come from config/claims.yaml: a check is <i>reproduced</i> when its 95% interval lies wholly "
-        "beyond the claimed threshold, <i>not reproduced</i> when wholly on the other side, <i>inconclusive</i> "
-        "when it straddles it or there are too few seeds.</p>",
+        "<p>Verdicts come from config/claims.yaml, each check from a sentence of the paper (quoted in the detail "
+        "table): a check is <i>reproduced</i> when its 95% interval lies wholly beyond the claimed threshold, "
+        "<i>not reproduced</i> when wholly on the other side, <i>inconclusive</i> when it straddles it or there "
+        "are too few seeds. <i>Out of regime</i>: the runs are measured not to be in the regime the sentence is "
+        "about; <i>beyond the paper</i>: a setting the sentence does not cover; <i>descriptive</i>: a number the "
+        "paper shows without claiming a direction. These three are shown, and never decide a claim.</p>",
         '<h2 id="claims">Claims</h2>',
         _table_html(summary, verdict_columns=("Verdict",)),
         "<details><summary>Every check, with the numbers behind it</summary>",

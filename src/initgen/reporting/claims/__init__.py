@@ -10,6 +10,7 @@ and gives a verdict with the numbers behind it:
   not reproduced  it lies wholly on the other side (the effect is absent or reversed)
   inconclusive    too few values (n < min_n), or the interval straddles the threshold
   not run         the artifact is not part of this build (not in the config)
+  (and out of regime, beyond the paper, descriptive: below)
 The threshold is the smallest effect that counts as the claim (chosen from the paper's wording, see claims.yaml),
 so an absent effect measured precisely gives "not reproduced", not "inconclusive".
 
@@ -30,6 +31,14 @@ only if every run in it satisfies them; the others are excluded and counted ("n 
 with fewer than min_n valid units is inconclusive with the reason ("2 of 10 runs diverged"). A failed run is
 never scored. `kind: sanity` marks an identity that holds by construction (e.g. ASI's zero output at init): it is
 shown, never evidence for a claim, and a violated one fails the claims step.
+Every check quotes the sentence it tests (`paper_quote: {file, text}`, verbatim from shared/papers) and says what
+it covers (`scope:`). Three verdicts are shown and never decide a claim:
+  out of regime     `regime: {what, values, direction, threshold[, artifact]}`, tested like a check on its own
+                    values, lies wholly on the wrong side (straddling: "inconclusive (regime not established)")
+  beyond the paper  the check's group is one `beyond_scope: {run key: [values]}` names (digits MLP for Sec. 7)
+  descriptive       `kind: descriptive` (with `why:`): the paper claims no direction or size for it
+`values.complement: true` tests 1 - metric (an error from an accuracy). A claim is "out of regime" when every
+check that ran was; "beyond the paper" / "descriptive" when it has nothing else.
 For an inconclusive check the result says how many units (seeds, or runs for a correlation) would decide it at
 the observed effect and spread with 80% power (`n_to_decide`).
 """

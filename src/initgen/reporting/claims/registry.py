@@ -10,8 +10,11 @@ from initgen.core.errors import UserFacingError
 
 CLAIM_KEYS = {"id", "statement", "source", "checks"}
 CHECK_KEYS = {"name", "artifact", "values", "test", "direction", "threshold", "alpha", "min_n", "for_each", "requires",
-              "kind"}
-CHECK_KINDS = ("evidence", "sanity")
+              "kind", "paper_quote", "scope", "beyond_scope", "regime", "why"}
+# evidence decides its claim; sanity is an identity (shown, a violated one fails the step); descriptive is a number
+# the paper shows but claims no direction or size for (shown, no verdict)
+CHECK_KINDS = ("evidence", "sanity", "descriptive")
+REGIME_KEYS = {"what", "values", "direction", "threshold", "requires", "artifact"}  # artifact: measured on another
 REQUIRE_OPERATORS = {"below": lambda v, t: v < t, "at_least": lambda v, t: v >= t}
 VALUE_KINDS = {"path", "runs", "paired", "trend", "correlation"}
 TESTS = {"t", "bootstrap", "every"}
@@ -62,13 +65,6 @@ def _validate_check(check: dict, defaults: dict, where: str) -> None:
     for key in ("name", "artifact", "values", "direction", "threshold"):
         if key not in check:
             raise ClaimsError(f"{where}: missing key '{key}'")
-    if check["direction"] not in ("greater", "less"):
-        raise ClaimsError(f"{where}: direction must be 'greater' or 'less', not {check['direction']!r}")
-    if not isinstance(check["threshold"], int | float):
-        raise ClaimsError(f"{where}: threshold must be a number, not {check['threshold']!r}")
-    values = check["values"]
-    if not isinstance(values, dict) or len(set(values) & VALUE_KINDS) != 1:
-        raise ClaimsError(f"{where}: values must name exactly one kind of {sorted(VALUE_KINDS)}")
     test = check.get("test", defaults.get("test", "t"))
     if test not in TESTS:
         raise ClaimsError(f"{where}: test must be one of {sorted(TESTS)}, not {test!r}")
@@ -77,7 +73,45 @@ def _validate_check(check: dict, defaults: dict, where: str) -> None:
         raise ClaimsError(f"{where}: alpha must be in (0, 1), not {alpha!r}")
     if check.get("kind", "evidence") not in CHECK_KINDS:
         raise ClaimsError(f"{where}: kind must be one of {list(CHECK_KINDS)}, not {check['kind']!r}")
+    if check.get("kind") == "descriptive" and not check.get("why"):
+        raise ClaimsError(f"{where}: a descriptive check needs `why:` (why the paper's text gives it no verdict)")
+    _validate_extras(check, where)
+    _validate_values(check, where, defaults)
+    regime = check.get("regime")
+    if regime is not None:
+        if not isinstance(regime, dict) or set(regime) - REGIME_KEYS:
+            raise ClaimsError(f"{where}: regime must be a mapping of {sorted(REGIME_KEYS)}")
+        missing = [k for k in ("what", "values", "direction", "threshold") if k not in regime]
+        if missing:
+            raise ClaimsError(f"{where}: regime lacks {missing}")
+        _validate_values(regime, f"{where}, regime", defaults)
+
+
+def _validate_extras(check: dict, where: str) -> None:
+    """paper_quote {file, text}, scope (free text or a mapping), beyond_scope {run key: [values]}."""
+    quote = check.get("paper_quote")
+    if quote is not None and (not isinstance(quote, dict) or set(quote) != {"file", "text"}):
+        raise ClaimsError(f"{where}: paper_quote must be {{file: <name in shared/papers>, text: <verbatim>}}")
+    beyond = check.get("beyond_scope")
+    if beyond is not None and (not isinstance(beyond, dict)
+                               or not all(isinstance(v, list) for v in beyond.values())):  # fmt: skip
+        raise ClaimsError(f"{where}: beyond_scope must map a run key to a list of values, e.g. {{model: [mlp]}}")
+
+
+def _validate_values(check: dict, where: str, defaults: dict) -> None:
+    """The keys a check and a regime share: direction, threshold, values, requires."""
+    if check["direction"] not in ("greater", "less"):
+        raise ClaimsError(f"{where}: direction must be 'greater' or 'less', not {check['direction']!r}")
+    if not isinstance(check["threshold"], int | float):
+        raise ClaimsError(f"{where}: threshold must be a number, not {check['threshold']!r}")
+    values = check["values"]
+    if not isinstance(values, dict) or len(set(values) & VALUE_KINDS) != 1:
+        raise ClaimsError(f"{where}: values must name exactly one kind of {sorted(VALUE_KINDS)}")
     kind = next(iter(set(values) & VALUE_KINDS))
+    if values.get("complement", False) not in (True, False) or (values.get("complement") and kind not in
+                                                                 ("runs", "paired")):  # fmt: skip
+        raise ClaimsError(f"{where}: values.complement (1 - metric, e.g. error from accuracy) is true or false, "
+                          "for runs or paired values")
     requires = check.get("requires")
     if requires is not None:
         if kind == "path":

@@ -27,25 +27,38 @@ def claims_frame(results: list[dict]) -> pd.DataFrame:
                     "Test": check.get("test", ""),
                     "Claimed": "" if "threshold" not in check else
                     f"{'>' if check['direction'] == 'greater' else '<'} {check['threshold']:g}",
-                    "Check verdict": check["verdict"] if check.get("kind", "evidence") == "evidence"
-                    else f"sanity: {'holds' if check['verdict'] == 'reproduced' else check['verdict']}",
+                    "Check verdict": _check_verdict(check),
                     "Why": check.get("reason", ""),
+                    "Paper's words": _quote(check.get("paper_quote")),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _check_verdict(check: dict) -> str:
+    if check.get("kind") == "sanity":
+        return f"sanity: {'holds' if check['verdict'] == 'reproduced' else check['verdict']}"
+    return check.get("verdict_label", check["verdict"])
+
+
+def _quote(quote: dict | None) -> str:
+    return "" if not quote else f'"{" ".join(quote["text"].split())}" ({quote["file"]})'
+
+
+COUNTS_COLUMN = "Checks (" + " / ".join(v.replace("not reproduced", "not") for v in VERDICTS) + ")"
 
 
 def summary_frame(results: list[dict]) -> pd.DataFrame:
     """One row per claim: id, statement, source, verdict and how many checks went which way."""
     rows = []
     for claim in results:
-        evidence = [c for c in claim["checks"] if c.get("kind", "evidence") == "evidence"]
+        evidence = [c for c in claim["checks"] if c.get("kind", "evidence") != "sanity"]
         counts = {v: sum(c["verdict"] == v for c in evidence) for v in VERDICTS}
         rows.append({
             "Claim": claim["id"],
             "Statement": claim["statement"],
             "Paper": claim["source"],
             "Verdict": claim["verdict"],
-            "Checks (reproduced / not / inconclusive / not run)": "{} / {} / {} / {}".format(*counts.values()),
+            COUNTS_COLUMN: " / ".join(str(n) for n in counts.values()),
         })
     return pd.DataFrame(rows)

@@ -78,6 +78,13 @@ def collect_values(values: dict, metrics: dict, source: str, requires: dict | No
         return array, "values at " + ".".join(map(str, spec)), {"total": array.size, "valid": array.size, "failed": []}
     runs = _runs(metrics, source)
     failed: list[str] = []
+    complement = bool(values.get("complement"))  # 1 - metric: an error rate from an accuracy
+
+    def metric(run: dict) -> float:
+        number = _number(run, spec["metric"], source)
+        return 1.0 - number if complement else number
+
+    name = f"(1 - {spec.get('metric')})" if complement else spec.get("metric")
 
     def keep(members: list[dict]) -> bool:
         bad = [r for r in members if not meets(r, requires)]
@@ -87,27 +94,27 @@ def collect_values(values: dict, metrics: dict, source: str, requires: dict | No
     if kind == "runs":
         chosen = _matching(runs, spec.get("where"))
         valid = [r for r in chosen if keep([r])]
-        numbers = [_number(r, spec["metric"], source) for r in valid]
-        label = spec["metric"]
+        numbers = [metric(r) for r in valid]
+        label = name
         if "over" in spec:
             numbers = [n / _number(r, spec["over"], source) for n, r in zip(numbers, valid, strict=True)]
-            label = f"{spec['metric']} / {spec['over']}"
+            label = f"{name} / {spec['over']}"
         return np.asarray(numbers, float), label, {"total": len(chosen), "valid": len(valid), "failed": failed}
     if kind == "paired":
         keys = spec["pair_by"] if isinstance(spec["pair_by"], list) else [spec["pair_by"]]
         side, number = {}, {}
-        for name in ("a", "b"):
-            chosen = _matching(runs, spec[name] | (spec.get("where") or {}))
-            side[name] = {tuple(r.get(k) for k in keys): r for r in chosen}
-            number[name] = {k: _number(r, spec["metric"], source) for k, r in side[name].items()}
+        for which in ("a", "b"):
+            chosen = _matching(runs, spec[which] | (spec.get("where") or {}))
+            side[which] = {tuple(r.get(k) for k in keys): r for r in chosen}
+            number[which] = {k: metric(r) for k, r in side[which].items()}
         common = sorted(set(side["a"]) & set(side["b"]), key=str)
         valid = [k for k in common if keep([side["a"][k], side["b"][k]])]
         a = np.asarray([number["a"][k] for k in valid], float)
         b = np.asarray([number["b"][k] for k in valid], float)
         validity = {"total": len(common), "valid": len(valid), "failed": failed}
         if values.get("combine") == "ratio":
-            return a / b, f"{spec['metric']} ratio {_fmt_where(spec['a'])} / {_fmt_where(spec['b'])}", validity
-        return a - b, f"{spec['metric']} difference {_fmt_where(spec['a'])} - {_fmt_where(spec['b'])}", validity
+            return a / b, f"{name} ratio {_fmt_where(spec['a'])} / {_fmt_where(spec['b'])}", validity
+        return a - b, f"{name} difference {_fmt_where(spec['a'])} - {_fmt_where(spec['b'])}", validity
     chosen = _matching(runs, spec.get("where"))
     if kind == "trend":
         groups: dict = {}
@@ -146,9 +153,30 @@ def expand_for_each(check: dict, metrics: dict, source: str) -> list[dict]:
         raise ClaimsError(f"{source}: no run has key(s) {keys} (for_each of check {check['name']!r})")
     copies = []
     for value in found:
-        spec = dict(check["values"][kind])
-        spec["where"] = dict(spec.get("where") or {}) | dict(zip(keys, value, strict=True))
-        label = ", ".join(f"{k}={v}" for k, v in zip(keys, value, strict=True))
-        copies.append(check | {"name": f"{check['name']} [{label}]", "values": {**check["values"], kind: spec},
-                               "for_each_values": [str(v) for v in value]})
+        group = dict(zip(keys, value, strict=True))
+        label = ", ".join(f"{k}={v}" for k, v in group.items())
+        copy = check | {"name": f"{check['name']} [{label}]", "values": restrict(check["values"], group),
+                        "for_each_values": [str(v) for v in value], "group": group}
+        if "regime" in check:  # the regime is measured on the same group as the check
+            copy["regime"] = check["regime"] | {"values": restrict(check["regime"]["values"], group)}
+        copies.append(copy)
     return copies
+
+
+def restrict(values: dict, group: dict) -> dict:
+    """A values spec restricted to the runs of one for_each group (its `where` gains the group's keys)."""
+    kind = next(iter(set(values) & VALUE_KINDS))
+    spec = dict(values[kind])
+    spec["where"] = dict(spec.get("where") or {}) | group
+    return {**values, kind: spec}
+
+
+def beyond_scope(check: dict) -> str | None:
+    """'model=mlp' when the check's group (for_each values, or its values' `where`) is one its `beyond_scope`
+    names: a setting the paper's sentence does not cover; None when in scope."""
+    spec = next(iter(v for k, v in check["values"].items() if k in VALUE_KINDS))
+    group = check.get("group") or (spec.get("where") if isinstance(spec, dict) else None) or {}
+    for key, outside in (check.get("beyond_scope") or {}).items():
+        if key in group and group[key] in outside:
+            return f"{key}={group[key]}"
+    return None
