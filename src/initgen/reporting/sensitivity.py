@@ -71,7 +71,7 @@ def evaluate_setting(registry: dict, files: dict[str, Path], artifact: str, feas
             continue
         results = []
         for check in checks:
-            evaluated = evaluate_claims(_one_check_registry(registry, claim, check), [source])[0]["checks"]
+            evaluated = evaluate_claims(_one_check_registry(registry, claim, check), list(files.values()))[0]["checks"]
             for one, result in zip(expand_for_each(check, metrics, source), evaluated, strict=True):
                 bad = sorted(v for v in (variants_read(one) or feasible) if not feasible.get(v, True))
                 if bad and check.get("requires") and result.get("kind", "evidence") == "evidence":
