@@ -152,6 +152,10 @@ def headline_counts(claim: dict) -> dict:
             **{v.replace(" ", "_"): int(counts.get(v, 0)) for v in (*SCORED, "infeasible", "out of regime")}}
 
 
+COLUMNS = ["claim", "setting", "artifact", "infeasible_variants", "check", "kind", "estimate", "ci_low", "ci_high",
+           "threshold", "n", "verdict", "claim_verdict"]
+
+
 def rows(summary: dict) -> list[dict]:
     """One row per (claim, setting, check)."""
     out = []
@@ -184,6 +188,16 @@ def plot_specification_curve(frame: pd.DataFrame, path_stem: Path) -> None:
     varied = [key for key, g in evidence.groupby(["claim", "check"], sort=False) if g.setting.nunique() > 1]
     if not varied:
         varied = list(evidence.groupby(["claim", "check"], sort=False).groups)[:1]
+    if not varied:  # nothing in the grid touches a claim of this config: say so instead of an empty axis
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no check varies across the sensitivity grid of this config", ha="center", va="center")
+        from initgen.reporting.figures import save_figure
+
+        save_figure(fig, path_stem)
+        return
     settings = sorted(frame.setting.unique(), key=lambda s: (s != "default config", s))
     n = max(len(varied), 1)
     heights = []
@@ -245,7 +259,7 @@ def cli_sensitivity(argv: list[str]) -> int:
     registry = load_registry(args.registry)
     summary = summarize_sensitivity(registry, args.defaults, json.loads(args.settings))
     out = Path(args.out_dir)
-    frame = pd.DataFrame(rows(summary))
+    frame = pd.DataFrame(rows(summary), columns=COLUMNS)
     plot_specification_curve(frame, out / "spec_curve")
     table = pd.DataFrame([{"claim": k, "summary": v["summary"]} for k, v in summary["claims"].items()])
     write_table(table, out / "summary", caption="Each claim across the sensitivity grid: " + summary["summary_rule"])
