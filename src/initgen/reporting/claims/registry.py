@@ -11,7 +11,7 @@ from initgen.core.errors import UserFacingError
 CLAIM_KEYS = {"id", "statement", "source", "checks"}
 CHECK_KEYS = {"name", "artifact", "values", "test", "direction", "threshold", "alpha", "min_n", "for_each", "requires",
               "kind"}
-CHECK_KINDS = ("evidence", "sanity")
+CHECK_KINDS = ("evidence", "sanity", "user")  # user: your own inits (README, Your own study), never the paper's verdict
 REQUIRE_OPERATORS = {"below": lambda v, t: v < t, "at_least": lambda v, t: v >= t}
 VALUE_KINDS = {"path", "runs", "paired", "trend", "correlation"}
 TESTS = {"t", "bootstrap", "every"}

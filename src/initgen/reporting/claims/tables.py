@@ -27,12 +27,18 @@ def claims_frame(results: list[dict]) -> pd.DataFrame:
                     "Test": check.get("test", ""),
                     "Claimed": "" if "threshold" not in check else
                     f"{'>' if check['direction'] == 'greater' else '<'} {check['threshold']:g}",
-                    "Check verdict": check["verdict"] if check.get("kind", "evidence") == "evidence"
-                    else f"sanity: {'holds' if check['verdict'] == 'reproduced' else check['verdict']}",
+                    "Check verdict": _check_verdict(check),
                     "Why": check.get("reason", ""),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _check_verdict(check: dict) -> str:
+    kind = check.get("kind", "evidence")
+    if kind == "sanity":
+        return f"sanity: {'holds' if check['verdict'] == 'reproduced' else check['verdict']}"
+    return f"your init: {check['verdict']}" if kind == "user" else check["verdict"]
 
 
 def summary_frame(results: list[dict]) -> pd.DataFrame:
