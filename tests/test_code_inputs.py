@@ -82,7 +82,7 @@ def test_the_tiny_config_runs_every_workflow_command(workflow):
 def test_editing_a_module_plans_exactly_the_steps_that_can_run_it(workflow):
     workdir, commands, downstream = workflow
     entry = {module_path(COMMANDS[c].split(":")[0]) for c in set(commands.values())}
-    outside = "experiments/lr_sweep.py"  # select-lr: a command no rule runs
+    outside = "experiments/asi_budget.py"  # asi-budget: a command no rule runs
     assert all(outside not in closure(c) for c in set(commands.values()))
     for module in sorted(entry) + [outside]:
         steps = {rule for rule, command in commands.items() if module in closure(command)}

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from initgen.cli import COMMANDS
 from initgen.core.config import check_gpu_resources, coerce_numbers, drop_nulled, load_schema, validate_config
-from initgen.pipeline.code_inputs import import_closure
+from initgen.core.extensions import check_config as check_extensions
+from initgen.pipeline.code_inputs import import_closure, reference_files
 from initgen.pipeline.artifacts import INITS, caption_path, corruption_inits, table_name
 from snakemake.settings.types import DeploymentMethod
 
@@ -28,6 +29,7 @@ config.clear()
 config.update(_config)
 validate_config(config, CONFIG_SCHEMA)
 check_gpu_resources(config)  # a GPU request that contradicts `device` (a cuda job sent to a CPU node)
+check_extensions(config)  # your own functions (path/to/file.py:function): found, right signature, right shapes
 
 # Rules call the package's CLI (`initgen ...`). With the default software deployment (the .venv of the README),
 # jobs run the `initgen` of the Python that runs Snakemake, even when it was started as .venv/bin/snakemake without

@@ -14,6 +14,7 @@ if FLAT:
     rule flat_minima_train:
         input:
             code=code("flat-minima-train"),
+            user_code=get_flat_minima_user_code,
         output:
             "results/table2_flat_minima/train/{variant}.npz",
         params:
@@ -39,6 +40,7 @@ if FLAT:
         input:
             trained="results/table2_flat_minima/train/{variant}.npz",
             code=code("flat-minima-hessian"),
+            user_code=get_flat_minima_user_code,
         output:
             "results/table2_flat_minima/hessian/{variant}.json",
         params:

@@ -6,6 +6,7 @@
 rule toy_train:
     input:
         code=code("toy-train"),
+        user_code=get_toy_user_code,
     output:
         "results/{artifact}/train/{variant}.npz",
     params:

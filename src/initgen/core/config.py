@@ -182,6 +182,8 @@ def cli_validate(argv: list[str]) -> int:
     parser.add_argument("configs", nargs="+", help="config YAML files, e.g. config/config.yaml config/paper.yaml")
     parser.add_argument("--schema", default="workflow/schemas/config.schema.yaml", help="the JSON schema (YAML)")
     args = parser.parse_args(argv)
-    check_gpu_resources(validate_config(drop_nulled(load_config(*args.configs)), args.schema))
+    from initgen.core.extensions import check_config as check_extensions
+
+    check_extensions(check_gpu_resources(validate_config(drop_nulled(load_config(*args.configs)), args.schema)))
     print("config ok")
     return 0

@@ -19,6 +19,7 @@ from initgen.analysis import protocol, spectra
 from initgen.analysis.statistics import spearman
 from initgen.analysis.summaries import summarize, summarize_runs
 from initgen.core.errors import ConfigError
+from initgen.core.extensions import is_reference
 from initgen.core.files import load_npz, save_npz, write_json
 from initgen.data.signals import nyquist
 
@@ -64,6 +65,7 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
             arrays[f"{name}/rel_error"] = rel_error.astype(np.float32)  # [D, M, S, K]
             conv = convergence_steps(rel_error, data["snapshot_steps"], threshold)  # [D, M, K]
         train_spec = _train_spec(name, data, experiment)
+        yours = _user_init(data)
         for d, depth in enumerate(data["depths"]):
             for m, seed in enumerate(data["seeds"]):
                 final = data["predictions"][d, m, -1]
@@ -87,6 +89,8 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
                     "centroid_init": float(centroid[d, m, 0]),
                     "centroid_final": float(centroid[d, m, -1]),
                 }
+                if yours:  # claims judge your inits (kind: user checks, for_each: user_init) beside the paper's
+                    run["user_init"] = name
                 if final.shape[-1] == 1:
                     run["test_mse"] = float(np.mean((final[:, 0] - data["target_grid"]) ** 2))
                 if np.isfinite(data["pretrain_final_loss"][d, m]):
@@ -128,7 +132,7 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
                 )
             trends[name] = {key: {"per_seed": vals, "summary": summarize(vals, kind="correlation")}
                             for key, vals in trend.items()}
-    ids = {"variant", "depth", "seed", "status", "met_protocol", "band_top"}  # band_top: the config's, not a result
+    ids = {"variant", "depth", "seed", "status", "met_protocol", "band_top", "user_init"}  # band_top: the config's
     metric_keys = sorted({k for r in runs for k in r} - ids)
     group = ["variant", "depth"] if any(len(d["depths"]) > 1 for d in trained.values()) else ["variant"]
     valid_runs = [r for r in runs if r["met_protocol"]]
@@ -159,6 +163,14 @@ def _spectrum_points(experiment: dict, data: dict) -> slice | np.ndarray:
         raise ConfigError(f"relative_error_on: train_points needs the {x_train.size} training inputs on the "
                           f"{grid.size}-point grid (toy.grid_points a multiple of train_x.n)")
     return where
+
+
+def _user_init(data: dict) -> bool:
+    """Whether the variant's init (or its pre-training's base) is your own function (path/to/file.py:function)."""
+    if "job" not in data:
+        return False
+    init = json.loads(str(data["job"]))["variant"]["init"]
+    return is_reference(init["kind"]) or is_reference((init.get("base") or {}).get("kind"))
 
 
 def _train_spec(name: str, data: dict, experiment: dict) -> dict:

@@ -1,4 +1,5 @@
-"""Coordinate MLPs for 1-D regression: ReLU, Gaussian exp(-x^2 / (2 sigma^2)) and sine sin(omega x).
+"""Coordinate MLPs for 1-D regression: ReLU, Gaussian exp(-x^2 / (2 sigma^2)) and sine sin(omega x), or your own
+elementwise function named by a reference `path/to/file.py:function` (initgen.core.extensions), called as function(h).
 
 Two forms of the same network:
 - `MLP`: one network of nn.Linear layers (the reference; the Hessian engine and one-by-one training use it).
@@ -13,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from initgen.core.extensions import is_reference, load_function
+
 ACTIVATIONS = ("relu", "gaussian", "sine")
 
 
@@ -24,18 +27,22 @@ def activate(h: torch.Tensor, activation: str, scale: torch.Tensor | float) -> t
         return torch.exp(-0.5 * (h / scale) ** 2)
     if activation == "sine":
         return torch.sin(scale * h)
+    if is_reference(activation):
+        return load_function(activation, "model.activation")(h)
     raise ValueError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}")
 
 
 def activation_scale(activation: str, sigma: float = 0.1, omega: float = 10.0) -> float:
-    """The one number that parameterizes an activation (1.0 for ReLU, which has none)."""
-    return {"relu": 1.0, "gaussian": sigma, "sine": omega}[activation]
+    """The one number that parameterizes an activation (1.0 for ReLU and your own, which take none)."""
+    if activation == "relu" or is_reference(activation):
+        return 1.0
+    return {"gaussian": sigma, "sine": omega}[activation]
 
 
 class MLP(nn.Module):
     def __init__(self, activation: str, width: int, depth: int, in_dim: int = 1, out_dim: int = 1, scale: float = 1.0):
         super().__init__()
-        if activation not in ACTIVATIONS:
+        if activation not in ACTIVATIONS and not is_reference(activation):
             raise ValueError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}")
         if depth < 1 or width < 1:
             raise ValueError(f"depth and width must be >= 1, got depth={depth}, width={width}")

@@ -4,6 +4,8 @@ Direct draws (per network, from its own seeded generator, so a batch equals netw
 - xavier_uniform / xavier_normal: Glorot weights; biases keep PyTorch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in))
   (zero biases would put every first-layer unit's kink or peak at x = 0).
 - gaussian: weights and biases N(0, std^2): small std gives a smooth, low-bandwidth network.
+- a reference `path/to/file.py:function` (your own, initgen.core.extensions): each weight from
+  function(shape, layer, layers, generator, **init.params); biases keep PyTorch's default, as for Xavier.
 Pre-training (a draw from `base`, then batched training on a target, all seeds at once):
 - pretrain_signal: MSE fit of a given signal (e.g. a sine above the data's Nyquist frequency, or a constant).
 - pretrain_noise: white Gaussian noise targets at `points`, fitted with MSE; thresholded at 0 with BCE; or
@@ -16,6 +18,7 @@ import numpy as np
 import torch
 
 from initgen.core.errors import ConfigError
+from initgen.core.extensions import is_reference, load_function
 from initgen.data.signals import evaluate_signal, sample_points
 from initgen.models.mlp import MLP, BatchedMLP
 from initgen.training.batched import train_batched
@@ -35,9 +38,13 @@ def draw_mlp(model_spec: dict, init_spec: dict, seed: int, depth: int, scale: fl
         scale=scale,
     ).to(dtype)
     kind = init_spec["kind"]
+    user = load_function(kind, "init.kind") if is_reference(kind) else None
     with torch.no_grad():
-        for layer in mlp.layers:
-            if kind == "xavier_uniform":
+        for index, layer in enumerate(mlp.layers):
+            if user is not None:
+                layer.weight.copy_(user(tuple(layer.weight.shape), index, len(mlp.layers), generator,
+                                        **init_spec.get("params", {})))
+            elif kind == "xavier_uniform":
                 torch.nn.init.xavier_uniform_(layer.weight, generator=generator)
             elif kind == "xavier_normal":
                 torch.nn.init.xavier_normal_(layer.weight, generator=generator)

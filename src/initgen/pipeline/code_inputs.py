@@ -59,3 +59,23 @@ def import_closure(root: str | Path, *modules: str) -> list[Path]:
                 found.add(path)
                 todo.extend(_imported_modules(path))
     return sorted(found)
+
+
+def reference_files(node, root: str | Path = "src/initgen") -> list[str]:
+    """Your own files a step runs: every `path/to/file.py:function` reference (initgen.core.extensions) in a config
+    value, and the initgen modules those files import, transitively. As inputs of the steps whose config value it
+    is, editing your file reruns exactly those steps."""
+    from initgen.core.extensions import is_reference, reference_path
+
+    found: set[Path] = set()
+    todo = [node]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+        elif is_reference(value):
+            found.add(reference_path(value))
+    modules = {name for path in found if path.is_file() for name in _imported_modules(path)}
+    return sorted({str(p) for p in found} | {str(p) for p in import_closure(root, *modules)})

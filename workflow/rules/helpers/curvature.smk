@@ -7,6 +7,11 @@ def get_flat_minima_job(wildcards):
     return as_arg({k: FLAT[k] for k in keys} | {"variant": FLAT["variants"][wildcards.variant]})
 
 
+def get_flat_minima_user_code(wildcards):
+    """Your own files (init, activation: path/to/file.py:function) the variant's training and Hessian run."""
+    return reference_files(FLAT["variants"][wildcards.variant], LIBRARY)
+
+
 def get_hessian_settings(block):
     """The top-level `hessian:` settings with an artifact's own `hessian:` overrides on top, as an argument."""
     return as_arg((config.get("hessian") or {}) | (block.get("hessian") or {}))

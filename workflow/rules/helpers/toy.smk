@@ -26,3 +26,8 @@ def get_toy_trained(wildcards):
         artifact=wildcards.artifact,
         variant=TOY[wildcards.artifact]["variants"],
     )
+
+
+def get_toy_user_code(wildcards):
+    """Your own files (init, activation: path/to/file.py:function) the variant's training runs."""
+    return reference_files(TOY[wildcards.artifact]["variants"][wildcards.variant], LIBRARY)

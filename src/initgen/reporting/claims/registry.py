@@ -13,7 +13,8 @@ CHECK_KEYS = {"name", "artifact", "values", "test", "direction", "threshold", "a
               "kind", "paper_quote", "scope", "beyond_scope", "regime", "why"}
 # evidence decides its claim; sanity is an identity (shown, a violated one fails the step); descriptive is a number
 # the paper shows but claims no direction or size for (shown, no verdict)
-CHECK_KINDS = ("evidence", "sanity", "descriptive")
+CHECK_KINDS = ("evidence", "sanity", "descriptive", "user")  # user: your own inits (README, Your own study),
+# never the paper's verdict
 REGIME_KEYS = {"what", "values", "direction", "threshold", "requires", "artifact"}  # artifact: measured on another
 REQUIRE_OPERATORS = {"below": lambda v, t: v < t, "at_least": lambda v, t: v >= t}
 VALUE_KINDS = {"path", "runs", "paired", "trend", "correlation"}

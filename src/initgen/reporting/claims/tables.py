@@ -36,9 +36,11 @@ def claims_frame(results: list[dict]) -> pd.DataFrame:
 
 
 def _check_verdict(check: dict) -> str:
-    if check.get("kind") == "sanity":
+    kind = check.get("kind", "evidence")
+    if kind == "sanity":
         return f"sanity: {'holds' if check['verdict'] == 'reproduced' else check['verdict']}"
-    return check.get("verdict_label", check["verdict"])
+    label = check.get("verdict_label", check["verdict"])
+    return f"your init: {label}" if kind == "user" else label
 
 
 def _quote(quote: dict | None) -> str:
