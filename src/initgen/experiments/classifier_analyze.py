@@ -21,8 +21,8 @@ from initgen.analysis.summaries import summarize
 from initgen.core.files import load_npz, read_json, write_json
 from initgen.models.zoo import display_name
 from initgen.pipeline.artifacts import INITS, init_name, table_name
+from initgen.reporting.formatting import bounds, percent, percent_interval
 from initgen.reporting.formatting import mean_pm_std_short as short
-from initgen.reporting.formatting import percent, percent_interval
 from initgen.reporting.quantities import kind_of
 from initgen.reporting.tables import write_table
 
@@ -163,7 +163,7 @@ def fig6_metrics(gradient_files: list[str], out_dir) -> dict:
                 "Ratio high/random": short(summarize(ratios, kind="positive")),
                 "95% interval of ratio": "n/a"
                 if log_ratio["ci_low"] is None
-                else f"[{np.exp(log_ratio['ci_low']):.3g}, {np.exp(log_ratio['ci_high']):.3g}]",
+                else bounds(np.exp(log_ratio["ci_low"]), np.exp(log_ratio["ci_high"])),
             }
         )
     metrics = {
