@@ -17,6 +17,8 @@ import pytest
 import yaml
 from conftest import REPO, copy_workflow, load_test_config, planned_after_edit, planned_jobs, tiny_toy_config
 
+from initgen.pipeline.job_table import job_counts
+
 ARTIFACTS = ["fig5_highbw_1d", "linear_imbalance"]  # one 1-D and one related-paper artifact: seconds to build
 BIN = Path(sys.executable).parent
 
@@ -66,21 +68,6 @@ def merged(base: dict, override: dict) -> dict:
     for key, value in override.items():
         out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
-
-
-def job_counts(output: str) -> dict[str, int]:
-    """Rule name -> job count from Snakemake's "Job stats" table in a command's output."""
-    jobs: dict[str, int] = {}
-    in_table = False
-    for line in output.splitlines():
-        parts = line.split()
-        if parts[:2] == ["job", "count"]:
-            in_table = True
-        elif in_table and len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
-            jobs[parts[0]] = jobs.get(parts[0], 0) + int(parts[1])
-        elif in_table and parts and parts[0] == "total":
-            in_table = False
-    return jobs
 
 
 def unactivated_env() -> dict:
