@@ -225,7 +225,7 @@ if DEEP_CORRUPTION:
         output:
             CORRUPTION_METRICS,
         params:
-            spec=as_arg(DEEP_CORRUPTION),
+            job=as_arg(DEEP_CORRUPTION),
         log:
             "logs/corruption_sweep/metrics.log",
         benchmark:
@@ -234,7 +234,7 @@ if DEEP_CORRUPTION:
         conda:
             ENV
         shell:
-            "initgen deep-corruption-metrics --spec {params.spec} --train {input.train} --pretrain {input.pretrain}"
+            "initgen deep-corruption-metrics --job {params.job} --train {input.train} --pretrain {input.pretrain}"
             " --gradients {input.gradients} --out-dir results/corruption_sweep > {log} 2>&1"
 
     rule corruption_plot:
