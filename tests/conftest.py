@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from initgen.pipeline.job_table import job_counts
+
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "src")
 CONFIGS = REPO / "tests" / "configs"
@@ -40,7 +42,7 @@ def tiny_toy_config() -> dict:
                 variant["train"]["lr_by_depth"] = {d: min(variant["train"]["lr_by_depth"].values()) for d in (1, 2, 3)}
             if "steps" in variant["init"]:
                 variant["init"]["steps"] = 20
-    return {"seeds": [0, 1], "toy": toy}
+    return {"seeds": [0, 1], "toy": toy, "sensitivity": None}  # its own tests: tests/test_sensitivity.py
 
 
 def copy_workflow(destination: Path) -> Path:
@@ -71,19 +73,7 @@ def run_snakemake(workdir: Path, *args: str, overrides: dict | None = None, chec
 def planned_jobs(workdir: Path, *targets: str, overrides: dict | None = None) -> dict[str, int]:
     """Rule name -> job count that `snakemake -n` would run now."""
     result = run_snakemake(workdir, "-n", *targets, overrides=overrides)
-    jobs: dict[str, int] = {}
-    in_table = False
-    for line in (result.stdout + result.stderr).splitlines():
-        parts = line.split()
-        if parts[:2] == ["job", "count"]:
-            in_table = True
-            continue
-        if in_table:
-            if len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
-                jobs[parts[0]] = int(parts[1])
-            elif parts and parts[0] == "total":
-                break
-    return jobs
+    return job_counts(result.stdout + result.stderr)
 
 
 def planned_after_edit(workdir: Path, module: str, *targets: str, overrides: dict | None = None) -> dict[str, int]:

@@ -17,6 +17,8 @@ import pytest
 import yaml
 from conftest import REPO, copy_workflow, load_test_config, planned_after_edit, planned_jobs, tiny_toy_config
 
+from initgen.pipeline.job_table import job_counts
+
 ARTIFACTS = ["fig5_highbw_1d", "linear_imbalance"]  # one 1-D and one related-paper artifact: seconds to build
 BIN = Path(sys.executable).parent
 
@@ -66,21 +68,6 @@ def merged(base: dict, override: dict) -> dict:
     for key, value in override.items():
         out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
-
-
-def job_counts(output: str) -> dict[str, int]:
-    """Rule name -> job count from Snakemake's "Job stats" table in a command's output."""
-    jobs: dict[str, int] = {}
-    in_table = False
-    for line in output.splitlines():
-        parts = line.split()
-        if parts[:2] == ["job", "count"]:
-            in_table = True
-        elif in_table and len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
-            jobs[parts[0]] = jobs.get(parts[0], 0) + int(parts[1])
-        elif in_table and parts and parts[0] == "total":
-            in_table = False
-    return jobs
 
 
 def unactivated_env() -> dict:
@@ -255,8 +242,8 @@ def test_dvc_exp_run_reruns_only_what_a_param_changes_and_exp_show_has_its_headl
     key = "toy.experiments.fig5_highbw_1d.variants.noise_bce.init.lr"
     out = run_shell(clone, f".venv/bin/dvc exp run -n lr002 -S 'config/config.yaml:{key}=0.002'", env)
     assert "Running stage 'fig5_highbw_1d'" in out and "Running stage 'linear_imbalance'" not in out, out
-    assert job_counts(out) == {"toy_train": 1, "toy_analyze": 1, "toy_plot": 1, "toy_curves": 1, "headline": 1,
-                               "fig5_highbw_1d": 1}, out
+    assert job_counts(out, every_table=True) == {"toy_train": 1, "toy_analyze": 1, "toy_plot": 1, "toy_curves": 1,
+                                                 "headline": 1, "fig5_highbw_1d": 1}, out
     result = subprocess.run(["bash", "-c", ".venv/bin/dvc exp show --only-changed --csv"], cwd=clone, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and "failed" not in result.stderr.lower(), result.stderr

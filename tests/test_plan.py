@@ -108,3 +108,21 @@ def test_the_throughput_benchmark_records_replace_older_ones_of_the_same_key(tmp
     record(path, base | {"images_per_s": 2.0, "date": "2026-02-01"})
     saved = json.loads(path.read_text())
     assert sorted((r["model"], r["images_per_s"]) for r in saved) == [("resnet18", 2.0), ("vgg16", 1.0)]
+
+
+def test_one_job_table_parser_sums_every_table_and_is_the_only_one():
+    from pathlib import Path
+
+    from initgen.pipeline.job_table import job_counts
+
+    assert job_counts(DRY_RUN) == {"deep_pretrain": 10, "deep_train": 20, "report": 1}
+    two_runs = DRY_RUN + DRY_RUN.replace("report                  1", "headline                2")
+    assert job_counts(two_runs) == job_counts(DRY_RUN)  # a dry run repeats its table: the first counts
+    assert job_counts(two_runs, every_table=True) == {  # two Snakemake runs in one output (dvc exp run)
+        "deep_pretrain": 20, "deep_train": 40, "report": 1, "headline": 2}
+    assert job_counts("Nothing to be done (all requested files are present and up to date).") == {}
+    root = Path(__file__).resolve().parents[1]
+    signs = ('["job", "count"]', 'split("Job stats:"')  # how the four earlier parsers found the table
+    parsers = [p.relative_to(root).as_posix() for p in [*root.glob("tests/*.py"), *root.glob("src/initgen/**/*.py")]
+               if p.name != "test_plan.py" and any(sign in p.read_text() for sign in signs)]
+    assert parsers == ["src/initgen/pipeline/job_table.py"]

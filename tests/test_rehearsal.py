@@ -20,6 +20,8 @@ import yaml
 from conftest import REPO, copy_workflow, load_test_config
 from test_slurm import slurm, submitted_rules  # noqa: F401  (slurm: the fixture)
 
+from initgen.pipeline.job_table import job_counts
+
 REHEARSAL = ["--configfile", "config/paper.yaml", "config/rehearsal.yaml"]
 PAPER_DEEP_SEEDS = 5  # config.yaml's deep.seeds, which paper.yaml keeps; the rehearsal runs one
 
@@ -29,8 +31,9 @@ def plan(workdir, *configfiles: str) -> dict[str, int]:
     result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "all", "--configfile", *configfiles],
                             cwd=workdir, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    table = result.stdout.split("Job stats:", 1)[1].split("total", 1)[0]
-    return {m[0]: int(m[1]) for m in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M)}
+    jobs = job_counts(result.stdout)
+    assert jobs, result.stdout  # a dry run that plans nothing would compare empty tables
+    return jobs
 
 
 def test_rehearsal_plans_every_rule_model_and_init_of_the_paper_grid(workflow_copy):

@@ -126,7 +126,8 @@ def test_dose_response_covers_1d_and_image_runs(built):
     table = json.loads((built / "results/table1_digits/metrics.json").read_text())["runs"]
     sweep = json.loads((built / "results/corruption_sweep/metrics.json").read_text())["runs"]
     keys = {(r["model"], r["init"], r["seed"]) for r in table + sweep if r["met_protocol"]}
-    assert (metrics["summary"].get("images", {}).get("pooled", {}).get("n") or 0) == len(keys)
+    assert len(keys) >= 2  # the tiny deep config's random-init runs meet the protocol (tests/configs/deep)
+    assert metrics["summary"]["images"]["pooled"]["n"] == len(keys)
     assert "fig5_highbw_1d" not in metrics["summary"]["1-D"]  # not trained: no gap
 
 

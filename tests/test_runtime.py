@@ -85,3 +85,24 @@ def test_no_library_module_but_runtime_resolves_devices_or_sets_threads_or_deter
                 if node.func.attr in RUNTIME_CALLS:
                     offenders.append(f"{path.relative_to(LIBRARY)}:{node.lineno}: {node.func.attr}")
     assert not offenders, offenders
+
+
+def test_every_step_reads_its_json_arguments_with_json_arg():
+    """One decoder of JSON arguments (core.arguments.json_arg) and of an npz's job (core.files.npz_job)."""
+    library = Path(__file__).resolve().parents[1] / "src" / "initgen"
+    loads = sorted(
+        f"{path.relative_to(library).as_posix()}:{node.lineno}"
+        for path in library.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "loads"
+    )
+    assert [where.split(":")[0] for where in loads] == ["core/arguments.py", "core/files.py", "pipeline/plan.py"], loads
+
+
+def test_a_bad_json_argument_names_the_argument():
+    from initgen.core.arguments import json_arg
+    from initgen.core.errors import UserFacingError
+
+    assert json_arg('{"a": [1, 2]}', "job") == {"a": [1, 2]}
+    with pytest.raises(UserFacingError, match="--job is not valid JSON"):
+        json_arg("{a: 1}", "job")

@@ -104,6 +104,20 @@ def artifact_outputs(artifact, figures=(), tables=(), metrics=True):
     )
 
 
+def get_resources(section, rule_name=None):
+    """Snakemake resources from config <section>.resources (or .resources.<rule_name>); threads are separate."""
+    block = section.get("resources") or {}
+    block = block.get(rule_name, {}) if rule_name else block
+    return {k: v for k, v in block.items() if k != "threads"}
+
+
+def get_threads(section, rule_name=None):
+    """Threads from config <section>.resources (or .resources.<rule_name>); 1 when unset."""
+    block = section.get("resources") or {}
+    block = block.get(rule_name, {}) if rule_name else block
+    return block.get("threads", 1)
+
+
 def get_gpus(wildcards):
     """The `gpu` resource of a training step: one when the config's device is cuda."""
     return 1 if config["device"] == "cuda" else 0

@@ -121,7 +121,7 @@ if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
             model="[a-z0-9_]+",
             init="random|highbw",
         input:
-            checkpoint="checkpoints/{dataset}/{model}/{init}/seed{seed}/final.pt",
+            checkpoint=deep_checkpoint("final"),
             train_json="results/deep/{dataset}/{model}/{init}/seed{seed}/train.json",
             data=get_prepared_data,
             code=code("deep-hessian"),
@@ -131,9 +131,9 @@ if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
             job=get_deep_hessian_job,
             hessian=get_hessian_settings(DEEP_HESSIAN),
             device=config["device"],
-        threads: get_deep_hessian_threads()
+        threads: get_threads(DEEP_HESSIAN)
         resources:
-            **get_deep_hessian_resources(),
+            **get_resources(DEEP_HESSIAN),
         log:
             "logs/table4_deep_hessian/{dataset}/{model}/{init}/seed{seed}.log",
         benchmark:

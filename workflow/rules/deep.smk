@@ -3,7 +3,7 @@
 # checkpoints under checkpoints/<dataset>/<model>/<init>/seed<k>/, per-run results under results/deep/.
 #   init: random | highbw (pre-trained on shuffled labels) | corrupt<p> (a fraction p shuffled, the sweep)
 # Config: DEEP, DEEP_SEEDS, DEEP_INITS, DEEP_CORRUPTION (common.smk); functions: helpers/deep.smk.
-DEEP_RUN = "{dataset}/{model}/{init}/seed{seed}"
+# DEEP_RUN and deep_checkpoint: helpers/deep.smk.
 
 
 # Per rule (other rules files use the same wildcard names for other sets); seed is global (common.smk).
@@ -21,15 +21,15 @@ rule deep_pretrain:
         data=get_prepared_data,
         code=code("deep-pretrain"),
     output:
-        checkpoint=f"checkpoints/{DEEP_RUN}/pretrained.pt",
+        checkpoint=deep_checkpoint("pretrained"),
         json=f"results/deep/{DEEP_RUN}/pretrain.json",
         history=f"results/deep/{DEEP_RUN}/pretrain.csv",
     params:
         job=lambda w: get_deep_job(w, "pretrain"),
         device=config["device"],
-    threads: get_deep_threads("pretrain")
+    threads: get_threads(DEEP, "pretrain")
     resources:
-        **get_deep_resources("pretrain"),
+        **get_resources(DEEP, "pretrain"),
     log:
         f"logs/deep/{DEEP_RUN}/pretrain.log",
     benchmark:
@@ -47,16 +47,16 @@ rule deep_train:
     input:
         unpack(get_deep_train_inputs),
     output:
-        checkpoint=f"checkpoints/{DEEP_RUN}/final.pt",
+        checkpoint=deep_checkpoint("final"),
         json=f"results/deep/{DEEP_RUN}/train.json",
         history=f"results/deep/{DEEP_RUN}/train.csv",
     params:
         job=lambda w: get_deep_job(w, "train"),
         device=config["device"],
         pretrained=lambda w, input: f"--pretrained {input.pretrained}" if "pretrained" in input.keys() else "",
-    threads: get_deep_threads("train")
+    threads: get_threads(DEEP, "train")
     resources:
-        **get_deep_resources("train"),
+        **get_resources(DEEP, "train"),
     log:
         f"logs/deep/{DEEP_RUN}/train.log",
     benchmark:
@@ -81,9 +81,9 @@ rule deep_input_gradients:
         job=get_deep_gradient_job,
         seeds=as_arg(DEEP_SEEDS),
         device=config["device"],
-    threads: get_deep_threads("input_gradients")
+    threads: get_threads(DEEP, "input_gradients")
     resources:
-        **get_deep_resources("input_gradients"),
+        **get_resources(DEEP, "input_gradients"),
     log:
         "logs/deep/{dataset}/{model}/{init}/input_gradients.log",
     benchmark:
@@ -225,7 +225,7 @@ if DEEP_CORRUPTION:
         output:
             CORRUPTION_METRICS,
         params:
-            spec=as_arg(DEEP_CORRUPTION),
+            job=as_arg(DEEP_CORRUPTION),
         log:
             "logs/corruption_sweep/metrics.log",
         benchmark:
@@ -234,7 +234,7 @@ if DEEP_CORRUPTION:
         conda:
             ENV
         shell:
-            "initgen deep-corruption-metrics --spec {params.spec} --train {input.train} --pretrain {input.pretrain}"
+            "initgen deep-corruption-metrics --job {params.job} --train {input.train} --pretrain {input.pretrain}"
             " --gradients {input.gradients} --out-dir results/corruption_sweep > {log} 2>&1"
 
     rule corruption_plot:

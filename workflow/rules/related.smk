@@ -23,7 +23,7 @@ rule asi_run:
     output:
         "results/asi/{part}.npz",
     params:
-        spec=as_arg(RELATED.get("asi", {})),
+        job=as_arg(RELATED.get("asi", {})),
         seeds=as_arg(config["seeds"]),
         device=config["device"],
     wildcard_constraints:
@@ -38,7 +38,7 @@ rule asi_run:
     conda:
         ENV
     shell:
-        "initgen asi-run --part {wildcards.part} --spec {params.spec} --seeds {params.seeds}"
+        "initgen asi-run --part {wildcards.part} --job {params.job} --seeds {params.seeds}"
         " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -48,7 +48,7 @@ rule linear_imbalance_run:
     output:
         "results/linear_imbalance/runs.npz",
     params:
-        spec=as_arg({k: v for k, v in RELATED.get("linear_imbalance", {}).items() if k != "seeds"}),
+        job=as_arg({k: v for k, v in RELATED.get("linear_imbalance", {}).items() if k != "seeds"}),
         seeds=as_arg(RELATED.get("linear_imbalance", {}).get("seeds", config["seeds"])),
         device=config["device"],
     threads: 1
@@ -61,7 +61,7 @@ rule linear_imbalance_run:
     conda:
         ENV
     shell:
-        "initgen linear-imbalance-run --spec {params.spec} --seeds {params.seeds}"
+        "initgen linear-imbalance-run --job {params.job} --seeds {params.seeds}"
         " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -71,7 +71,7 @@ rule linear_width_run:
     output:
         "results/linear_width/runs.npz",
     params:
-        spec=as_arg({k: v for k, v in RELATED.get("linear_width", {}).items() if k != "seeds"}),
+        job=as_arg({k: v for k, v in RELATED.get("linear_width", {}).items() if k != "seeds"}),
         seeds=as_arg(RELATED.get("linear_width", {}).get("seeds", config["seeds"])),
         device=config["device"],
     threads: 1
@@ -84,7 +84,7 @@ rule linear_width_run:
     conda:
         ENV
     shell:
-        "initgen linear-width-run --spec {params.spec} --seeds {params.seeds}"
+        "initgen linear-width-run --job {params.job} --seeds {params.seeds}"
         " --device {params.device} --threads {threads} --out {output} > {log} 2>&1"
 
 

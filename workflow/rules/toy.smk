@@ -37,7 +37,7 @@ rule toy_analyze:
         metrics="results/{artifact}/metrics.json",
         spectra="results/{artifact}/spectra.npz",
     params:
-        experiment=get_toy_analysis_spec,
+        job=get_toy_analysis_spec,
     wildcard_constraints:
         artifact="|".join(TOY) or "^$",
     log:
@@ -47,7 +47,7 @@ rule toy_analyze:
     conda:
         ENV
     shell:
-        "initgen toy-analyze --artifact {wildcards.artifact} --experiment {params.experiment}"
+        "initgen toy-analyze --artifact {wildcards.artifact} --job {params.job}"
         " --trained {input.trained} --metrics {output.metrics} --spectra {output.spectra} > {log} 2>&1"
 
 

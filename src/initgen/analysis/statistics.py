@@ -52,6 +52,22 @@ def fisher_interval(rho: float, n: int, alpha: float) -> tuple[float, float]:
     return math.tanh(z - half), math.tanh(z + half)
 
 
+def t_half_width(values, confidence: float) -> float:
+    """Half-width of the two-sided `confidence` t-interval of the mean of `values` (at least 2, all finite):
+    t_{(1+confidence)/2, n-1} * s / sqrt(n). The one t computation of summaries and claim checks."""
+    values = np.asarray(values, float)
+    n = values.size
+    return float(stats.t.ppf(0.5 + confidence / 2, df=n - 1)) * float(values.std(ddof=1)) / math.sqrt(n)
+
+
+def t_interval(values, confidence: float) -> tuple[float, float]:
+    """The two-sided `confidence` t-interval of the mean of `values` (at least 2, all finite), on their scale:
+    a log-t interval is this of the logs, exponentiated by the caller."""
+    mean = float(np.mean(values))
+    half = t_half_width(values, confidence)
+    return mean - half, mean + half
+
+
 def t_test_power(effect: float, n: int, alpha: float) -> float:
     """Power of the two-sided one-sample t-test at standardized effect |mean - threshold| / sd with n values."""
     if n < 2:

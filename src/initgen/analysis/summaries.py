@@ -38,7 +38,7 @@ def summarize(values: Iterable[float], confidence: float = 0.95, kind: str = "re
       real        "t": the t-interval of the mean (differences, log ratios).
     `mean` and `std` are always the arithmetic mean and sample std of the values.
     """
-    from scipy import stats
+    from initgen.analysis.statistics import t_half_width, t_interval  # scipy on first use, not on import
 
     if kind not in ("positive", "fraction", "correlation", "real"):
         raise ValueError(f"summarize: unknown kind {kind!r}")
@@ -57,14 +57,11 @@ def summarize(values: Iterable[float], confidence: float = 0.95, kind: str = "re
     if n == 1:
         return out | none | {"mean": mean, "estimate": estimate}
     std = float(finite.std(ddof=1))
-    t = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1))
     if method == "log-t":
-        logs = np.log(finite)
-        half = t * float(logs.std(ddof=1)) / math.sqrt(n)
+        half = t_half_width(np.log(finite), confidence)
         low, high = estimate * math.exp(-half), estimate * math.exp(half)
     else:
-        half = t * std / math.sqrt(n)
-        low, high = mean - half, mean + half
+        low, high = t_interval(finite, confidence)
         support = {"t-clipped[0,1]": (0.0, 1.0), "t-clipped[-1,1]": (-1.0, 1.0), "t-clipped[0,inf)": (0.0, math.inf)}
         if method in support:
             low, high = max(low, support[method][0]), min(high, support[method][1])

@@ -110,7 +110,7 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
 # file cannot delete a key an earlier one set, only replace it. `*` is any key of that block.
 DROPPABLE = (
     "toy.experiments.*", "related.*", "deep.datasets.*", "deep.corruption", "deep_hessian", "deep_hessian.datasets.*",
-    "flat_minima",
+    "flat_minima", "sensitivity",
 )
 
 

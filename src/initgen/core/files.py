@@ -99,6 +99,16 @@ def save_npz(path, **arrays) -> None:
             np.savez_compressed(handle, **arrays)
 
 
+def job_array(job: dict) -> np.ndarray:
+    """A step's --job, stored in its npz under "job" (sorted keys: the same job, the same bytes)."""
+    return np.asarray(json.dumps(job, sort_keys=True))
+
+
+def npz_job(data: dict) -> dict:
+    """The --job a step stored in its npz under "job" (job_array)."""
+    return json.loads(str(data["job"]))
+
+
 def load_npz(path) -> dict:
     with np.load(path, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}

@@ -15,12 +15,12 @@ autotune (train/classifier.accelerate) and results are reproducible to rounding 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import torch
 
-from initgen.core.errors import ConfigError, UserFacingError
+from initgen.core.arguments import json_arg
+from initgen.core.errors import ConfigError
 from initgen.core.files import save_npz
 
 DEVICES = ("cpu", "cuda", "auto")
@@ -72,28 +72,21 @@ def add_runtime_arguments(
     parser.add_argument("--threads", type=int, default=threads_default, help=threads_help)
 
 
-def json_arg(text: str, name: str):
-    """A JSON command-line argument, or a clear error naming it."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UserFacingError(f"--{name} is not valid JSON: {error}") from None
-
-
-def run_npz_step(argv: list[str], prog: str, run, parts: dict | None = None, description: str = "") -> int:
-    """The command line of a step `run(spec, seeds, device) -> arrays` saved to --out (.npz); `parts` picks one
-    of several run functions by --part."""
+def run_npz_step(argv: list[str], prog: str, run, parts: dict | None = None, description: str = "",
+                 job_help: str = "the config block, e.g. related.asi", threads_default: int = 1) -> int:
+    """The one command line of a step `run(job, seeds, device) -> arrays` saved to --out (.npz): --job (JSON),
+    --seeds (JSON list), --device, --threads, --out; `parts` picks one of several run functions by --part."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--spec", required=True, help="the config block (JSON), e.g. related.asi")
+    parser.add_argument("--job", required=True, help=f"JSON: {job_help}")
     parser.add_argument("--seeds", required=True, help="JSON list of seeds (config key seeds)")
-    add_runtime_arguments(parser, threads_default=1)
+    add_runtime_arguments(parser, threads_default=threads_default)
     parser.add_argument("--out", required=True, help="npz file to write")
     if parts:
         parser.add_argument("--part", choices=sorted(parts), required=True, help="which part of the experiment to run")
     args = parser.parse_args(argv)
     device = setup(args.device, args.threads)
-    spec, seeds = json_arg(args.spec, "spec"), json_arg(args.seeds, "seeds")
+    job, seeds = json_arg(args.job, "job"), json_arg(args.seeds, "seeds")
     function = parts[args.part] if parts else run
-    save_npz(args.out, **function(spec, [int(s) for s in seeds], device))
+    save_npz(args.out, **function(job, [int(s) for s in seeds], device))
     print(f"wrote {args.out}")
     return 0

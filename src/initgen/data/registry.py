@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from initgen.core.arguments import json_arg
 from initgen.core.errors import UserFacingError
 from initgen.core.files import atomic_path
 from initgen.core.runtime import resolve_device
@@ -269,7 +270,6 @@ def load_split(name: str, split: str, data_root: str | Path = "data", device: st
 
 def _parse_cli(argv: list[str], prog: str, description: str):
     import argparse
-    import json
 
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("name", help=f"dataset: {', '.join(names())}")
@@ -282,10 +282,7 @@ def _parse_cli(argv: list[str], prog: str, description: str):
         parser.add_argument("--mirror", default=None,
                             help="a local folder holding the archive under its official name (config data.rehearsal)")
     args = parser.parse_args(argv)
-    try:
-        args.options = json.loads(args.options) or {}
-    except json.JSONDecodeError as error:
-        raise UserFacingError(f"--options is not valid JSON ({error})") from error
+    args.options = json_arg(args.options, "options") or {}
     return args
 
 

@@ -158,7 +158,7 @@ def run_asi_sweep(spec: dict, seeds: list[int], device: str = "cpu") -> dict:
 
 
 def cli_asi_run(argv: list[str]) -> int:
-    """`initgen asi-run --part main|sweep --spec JSON --seeds JSON --out FILE.npz`"""
+    """`initgen asi-run --part main|sweep --job JSON --seeds JSON --out FILE.npz`"""
     return run_npz_step(argv, "initgen asi-run", None, {"main": run_asi_main, "sweep": run_asi_sweep},
                    "Train the original and anti-symmetric-init (ASI) networks (Zhang et al. 2020): the main "
                    "comparison, or the sweep over init std.")

@@ -10,7 +10,6 @@ Steps, each one CLI command:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +17,12 @@ import pandas as pd
 
 from initgen.analysis import protocol
 from initgen.analysis.summaries import summarize
+from initgen.core.arguments import json_arg
 from initgen.core.files import load_npz, read_json, write_json
 from initgen.models.zoo import display_name
 from initgen.pipeline.artifacts import INITS, init_name, table_name
+from initgen.reporting.formatting import bounds, percent, percent_interval
 from initgen.reporting.formatting import mean_pm_std_short as short
-from initgen.reporting.formatting import percent, percent_interval
 from initgen.reporting.quantities import kind_of
 from initgen.reporting.tables import write_table
 
@@ -163,7 +163,7 @@ def fig6_metrics(gradient_files: list[str], out_dir) -> dict:
                 "Ratio high/random": short(summarize(ratios, kind="positive")),
                 "95% interval of ratio": "n/a"
                 if log_ratio["ci_low"] is None
-                else f"[{np.exp(log_ratio['ci_low']):.3g}, {np.exp(log_ratio['ci_high']):.3g}]",
+                else bounds(np.exp(log_ratio["ci_low"]), np.exp(log_ratio["ci_high"])),
             }
         )
     metrics = {
@@ -257,7 +257,7 @@ def cli_table(argv: list[str]) -> int:
     parser.add_argument("--pretrain", nargs="*", default=[], help="pretrain.json of every pre-trained run")
     parser.add_argument("--out-dir", required=True, help="folder for metrics.json and the table")
     args = parser.parse_args(argv)
-    build_table(args.dataset, json.loads(args.models), collect_runs(args.train, args.pretrain), args.out_dir)
+    build_table(args.dataset, json_arg(args.models, "models"), collect_runs(args.train, args.pretrain), args.out_dir)
     return 0
 
 
@@ -274,13 +274,13 @@ def cli_fig6_metrics(argv: list[str]) -> int:
 def cli_corruption_metrics(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen deep-corruption-metrics",
                                      description="Test accuracy and bandwidth against the fraction of shuffled labels.")
-    parser.add_argument("--spec", required=True, help="JSON config block deep.corruption")
+    parser.add_argument("--job", required=True, help="JSON: the config block deep.corruption")
     parser.add_argument("--train", nargs="+", required=True, help="train.json of every run of the sweep")
     parser.add_argument("--pretrain", nargs="*", default=[], help="pretrain.json of every pre-trained run")
     parser.add_argument("--gradients", nargs="*", default=[], help="input_gradients.npz files (bandwidth)")
     parser.add_argument("--out-dir", required=True, help="folder for metrics.json and the table")
     args = parser.parse_args(argv)
-    spec = json.loads(args.spec)
+    spec = json_arg(args.job, "job")
     corruption_metrics(
         spec["fractions"],
         spec["dataset"],

@@ -13,7 +13,6 @@ Steps, each one CLI command (workflow/rules/curvature.smk):
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
@@ -21,6 +20,7 @@ import torch.nn.functional as F
 
 from initgen.analysis.curvature.hessian import hessian_metrics, make_batches, resolve_settings, run_record
 from initgen.analysis.summaries import summarize_runs
+from initgen.core.arguments import json_arg
 from initgen.core.checkpoint import load_checkpoint, restore
 from initgen.core.errors import UserFacingError
 from initgen.core.files import read_json, write_json
@@ -138,8 +138,8 @@ def cli_hessian(argv: list[str]) -> int:
     device = setup(args.device, args.threads)
     if not Path(args.checkpoint).exists():
         raise UserFacingError(f"checkpoint {args.checkpoint} not found: build it with `snakemake {args.checkpoint}`")
-    settings = resolve_settings(json.loads(args.hessian))
-    record = run_hessian(json.loads(args.job), args.checkpoint, args.train_json, settings, device)
+    settings = resolve_settings(json_arg(args.hessian, "hessian"))
+    record = run_hessian(json_arg(args.job, "job"), args.checkpoint, args.train_json, settings, device)
     write_json(args.out, record)
     return 0
 

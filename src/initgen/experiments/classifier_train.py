@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from initgen.analysis.input_gradients import bandwidth, calibrate_batch_norm, input_gradients, per_image_bandwidth
+from initgen.core.arguments import json_arg
 from initgen.core.checkpoint import load_checkpoint, restore, save_checkpoint
 from initgen.core.errors import ConfigError, UserFacingError
 from initgen.core.files import rows_csv, save_npz, write_json, write_text
@@ -240,10 +241,7 @@ def _setup(args) -> torch.device:
 
 
 def _job(text: str) -> dict:
-    try:
-        job = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UserFacingError(f"--job is not valid JSON ({error})") from error
+    job = json_arg(text, "job")
     missing = [k for k in ("dataset", "model", "init", "data_root") if k not in job]
     if missing:
         raise UserFacingError(f"--job lacks {', '.join(missing)}")
@@ -307,5 +305,5 @@ def cli_input_gradients(argv: list[str]) -> int:
     parser.add_argument("--out", required=True, help="input_gradients.npz to write")
     _common(parser)
     args = parser.parse_args(argv)
-    run_input_gradients(_job(args.job), _setup(args), json.loads(args.seeds), args.pretrained, args.out)
+    run_input_gradients(_job(args.job), _setup(args), json_arg(args.seeds, "seeds"), args.pretrained, args.out)
     return 0

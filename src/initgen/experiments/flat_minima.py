@@ -17,7 +17,6 @@ so a training job's code (its import closure) holds no curvature code:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
@@ -29,7 +28,8 @@ from initgen.analysis import protocol
 from initgen.analysis.curvature.hessian import hessian_metrics, make_batches, resolve_settings, run_record
 from initgen.analysis.statistics import spearman_test
 from initgen.analysis.summaries import summarize, summarize_runs
-from initgen.core.files import load_npz, read_json, write_json
+from initgen.core.arguments import json_arg
+from initgen.core.files import load_npz, npz_job, read_json, write_json
 from initgen.core.runtime import add_runtime_arguments, setup
 from initgen.models.mlp import BatchedMLP
 from initgen.reporting.formatting import mean_pm_std, rho
@@ -42,7 +42,7 @@ RUN_METRICS = ["trace", "top_eigenvalue", "expected_eigenvalue", "test_mse", "tr
 # ------------------------------------------------------------------------------------------ trained networks
 def load_networks(data: dict) -> list:
     """The trained networks of a train/<variant>.npz as separate MLPs (float32, as trained)."""
-    job = json.loads(str(data["job"]))
+    job = npz_job(data)
     layers = len([k for k in data if k.startswith("weight_")])
     model = BatchedMLP(
         job["variant"]["model"]["activation"],
@@ -74,7 +74,7 @@ def loss_slice(mlp, direction: torch.Tensor, t: np.ndarray, x, y, x_test, y_test
 
 def minimum_metrics(data: dict, settings: dict, slice_spec: dict, stop_mse: float | None) -> list[dict]:
     """One record per trained network: Hessian metrics, slice, test error. settings: resolved `hessian:`."""
-    job = json.loads(str(data["job"]))
+    job = npz_job(data)
     variant = job["variant"]
     x = torch.as_tensor(data["x_train"], dtype=torch.float64)[:, None]
     x_test = torch.as_tensor(data["grid"], dtype=torch.float64)[:, None]
@@ -227,8 +227,9 @@ def cli_hessian(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     setup("cpu", args.threads)
     data = load_npz(args.trained)
-    stop_mse = json.loads(str(data["job"]))["variant"]["train"].get("stop_mse")
-    records = minimum_metrics(data, resolve_settings(json.loads(args.hessian)), json.loads(args.slice), stop_mse)
+    stop_mse = npz_job(data)["variant"]["train"].get("stop_mse")
+    settings = resolve_settings(json_arg(args.hessian, "hessian"))
+    records = minimum_metrics(data, settings, json_arg(args.slice, "slice"), stop_mse)
     write_json(args.out, {"runs": records})
     return 0
 

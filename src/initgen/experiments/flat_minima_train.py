@@ -5,14 +5,14 @@ module imports no curvature code, so editing the Hessian engine reruns no traini
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import torch
 
 from initgen.core.errors import ConfigError
+from initgen.core.files import job_array
+from initgen.core.runtime import run_npz_step
 from initgen.data.signals import evaluate_signal, grid, sample_points
-from initgen.experiments.regression_1d_train import DEFAULT_DEPTH, run_train_cli
+from initgen.experiments.regression_1d_train import DEFAULT_DEPTH
 from initgen.models.mlp import BatchedMLP, activation_scale
 from initgen.models.mlp_init import initialize
 from initgen.training.batched import train_batched
@@ -95,7 +95,7 @@ def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
         "steps_taken": log.steps_taken,
         "scales": model.scales.reshape(-1).cpu().numpy(),
         "pretrain_final_loss": pretrain_loss[copies.cpu().numpy()],
-        "job": np.asarray(json.dumps(job, sort_keys=True)),
+        "job": job_array(job),
     }
     for i, (w, b) in enumerate(zip(model.weights, model.biases, strict=True)):
         arrays[f"weight_{i}"] = w.detach().cpu().numpy()
@@ -105,7 +105,5 @@ def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
 
 
 def cli_train(argv: list[str]) -> int:
-    return run_train_cli(
-        argv, "flat-minima-train", "Train one Exp 5 variant.",
-        "{variant, draws, draw_seed, amplitudes, frequencies, ...}", train_variant,
-    )
+    return run_npz_step(argv, "initgen flat-minima-train", train_variant, description="Train one Exp 5 variant.",
+                        job_help="{variant, draws, draw_seed, amplitudes, frequencies, ...}", threads_default=0)

@@ -166,12 +166,12 @@ def run_linear_width(spec: dict, seeds: list[int], device: str = "cpu") -> dict:
 
 
 def cli_linear_imbalance_run(argv: list[str]) -> int:
-    """`initgen linear-imbalance-run --spec JSON --seeds JSON --out FILE.npz`"""
+    """`initgen linear-imbalance-run --job JSON --seeds JSON --out FILE.npz`"""
     return run_npz_step(argv, "initgen linear-imbalance-run", run_linear_imbalance, description="Gradient descent on "
                    "two-layer linear networks with imbalanced init: losses, Theorem 1 bound, drift (Min et al. 2021).")
 
 
 def cli_linear_width_run(argv: list[str]) -> int:
-    """`initgen linear-width-run --spec JSON --seeds JSON --out FILE.npz`"""
+    """`initgen linear-width-run --job JSON --seeds JSON --out FILE.npz`"""
     return run_npz_step(argv, "initgen linear-width-run", run_linear_width, description="Linear networks of growing "
                    "width: distance of the learned map to the min-norm solution (Min et al. 2021).")

@@ -10,7 +10,6 @@ and per-seed rank correlations with depth (Exp 1).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,10 @@ import numpy as np
 from initgen.analysis import protocol, spectra
 from initgen.analysis.statistics import spearman
 from initgen.analysis.summaries import summarize, summarize_runs
+from initgen.core.arguments import json_arg
 from initgen.core.errors import ConfigError
 from initgen.core.extensions import is_reference
-from initgen.core.files import load_npz, save_npz, write_json
+from initgen.core.files import load_npz, npz_job, save_npz, write_json
 from initgen.data.signals import nyquist
 
 CONVERGED_REL_ERROR = 0.1  # our choice (Exp 2): a frequency has converged once its relative error stays < 10%
@@ -169,7 +169,7 @@ def _user_init(data: dict) -> bool:
     """Whether the variant's init (or its pre-training's base) is your own function (path/to/file.py:function)."""
     if "job" not in data:
         return False
-    init = json.loads(str(data["job"]))["variant"]["init"]
+    init = npz_job(data)["variant"]["init"]
     return is_reference(init["kind"]) or is_reference((init.get("base") or {}).get("kind"))
 
 
@@ -177,7 +177,7 @@ def _train_spec(name: str, data: dict, experiment: dict) -> dict:
     """The variant's training settings (stopping rule, steps): from the job saved with its training, or the
     experiment's config block."""
     if "job" in data:
-        return json.loads(str(data["job"]))["variant"]["train"]
+        return npz_job(data)["variant"]["train"]
     return experiment["variants"][name]["train"]
 
 
@@ -197,13 +197,13 @@ def _summaries(runs: list[dict], valid_runs: list[dict], group: list[str], metri
 def cli_analyze(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="initgen toy-analyze", description="Spectra and metrics of a 1-D artifact.")
     parser.add_argument("--artifact", required=True, help="artifact name, e.g. fig1_depth")
-    parser.add_argument("--experiment", required=True, help="JSON: the experiment's config block")
+    parser.add_argument("--job", required=True, help="JSON: the experiment's config block")
     parser.add_argument("--trained", nargs="+", required=True, help="train/<variant>.npz files")
     parser.add_argument("--metrics", required=True, help="metrics.json to write (runs and summaries)")
     parser.add_argument("--spectra", required=True, help="spectra.npz to write (amplitudes per snapshot)")
     args = parser.parse_args(argv)
     trained = {Path(p).stem: load_npz(p) for p in args.trained}
-    metrics, arrays = analyze_experiment(args.artifact, json.loads(args.experiment), trained)
+    metrics, arrays = analyze_experiment(args.artifact, json_arg(args.job, "job"), trained)
     save_npz(args.spectra, **arrays)
     write_json(args.metrics, metrics)
     return 0

@@ -8,15 +8,12 @@ code reruns the analysis and figures, not the training.
 
 from __future__ import annotations
 
-import argparse
-import json
-
 import numpy as np
 import torch
 
 from initgen.core.errors import ConfigError
-from initgen.core.files import save_npz
-from initgen.core.runtime import add_runtime_arguments, setup
+from initgen.core.files import job_array
+from initgen.core.runtime import run_npz_step
 from initgen.data.signals import evaluate_signal, grid, sample_points
 from initgen.models.mlp import activation_scale
 from initgen.models.mlp_init import initialize
@@ -94,26 +91,12 @@ def train_variant(job: dict, seeds: list[int], device: str = "cpu") -> dict:
         "losses": np.stack(losses),  # [D, steps + 1, M]
         "steps_taken": np.stack(taken),  # [D, M]
         "pretrain_final_loss": np.asarray(pretrain, dtype=float),  # [D, M]
-        "job": np.asarray(json.dumps(job, sort_keys=True)),
+        "job": job_array(job),
     }
 
 
 def cli_train(argv: list[str]) -> int:
-    return run_train_cli(
-        argv, "toy-train", "Train one 1-D experiment variant.", "{target, train_x, depths?, variant, grid_points}",
-        train_variant,
-    )
+    return run_npz_step(argv, "initgen toy-train", train_variant, description="Train one 1-D experiment variant.",
+                        job_help="{target, train_x, depths?, variant, grid_points}", threads_default=0)
 
 
-def run_train_cli(argv: list[str], command: str, description: str, job_fields: str, train) -> int:
-    """The command line of a 1-D training step: `train(job, seeds, device)` -> arrays saved to --out (.npz)."""
-    parser = argparse.ArgumentParser(prog=f"initgen {command}", description=description)
-    parser.add_argument("--job", required=True, help=f"JSON: {job_fields}")
-    parser.add_argument("--seeds", required=True, help="JSON list of seeds")
-    add_runtime_arguments(parser)
-    parser.add_argument("--out", required=True, help="npz file to write: train/<variant>.npz")
-    args = parser.parse_args(argv)
-    device = setup(args.device, args.threads)
-    arrays = train(json.loads(args.job), json.loads(args.seeds), device)
-    save_npz(args.out, **arrays)
-    return 0

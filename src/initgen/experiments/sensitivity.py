@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from initgen.core.arguments import json_arg
 from initgen.core.errors import ConfigError
 from initgen.core.files import load_npz, write_json, write_text
 from initgen.core.runtime import add_runtime_arguments, setup
@@ -156,7 +157,8 @@ def choose_step_size(job: dict, sweep_seeds: list[int], lrs: list[float], device
 def setting_job(config: dict, setting: dict) -> dict:
     """Everything one setting's step needs, and nothing else (so editing another setting does not rerun it)."""
     block = config["sensitivity"]
-    return {"setting": setting, "experiment": setting_experiment(config, setting), "seeds": list(block["seeds"]),
+    seeds = list(config["seeds"])[: block["n_seeds"]]
+    return {"setting": setting, "experiment": setting_experiment(config, setting), "seeds": seeds,
             "sweep_seeds": list(block["sweep_seeds"]), "lrs": list(block["lrs"]),
             "grid_points": config["toy"]["grid_points"]}  # fmt: skip
 
@@ -204,7 +206,7 @@ def cli_setting(argv: list[str]) -> int:
     add_runtime_arguments(parser)
     parser.add_argument("--out-dir", required=True, help="folder for metrics.json and sweep.md")
     args = parser.parse_args(argv)
-    job = json.loads(args.job)
+    job = json_arg(args.job, "job")
     device = setup(args.device, args.threads)
     default_trained = {Path(p).stem: load_npz(p) for p in args.trained}
     result = run_setting(job, default_trained, device)

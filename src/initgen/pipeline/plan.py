@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +37,7 @@ from initgen.core.errors import UserFacingError
 from initgen.data.registry import dataset_info
 from initgen.models.flops import forward_flops
 from initgen.pipeline import gpus
+from initgen.pipeline.job_table import job_counts
 
 # Training images per split (the official datasets); ImageNet is capped by data.imagenet.max_train_per_class.
 TRAIN_IMAGES = {"digits": 1437, "cifar10": 50_000, "cifar100": 50_000, "tinyimagenet": 100_000, "imagenet": 1_281_167}
@@ -49,20 +49,8 @@ class PlanError(UserFacingError):
 
 
 def job_stats(dry_run: str) -> dict[str, int]:
-    """Jobs per rule from a Snakemake dry run's "Job stats" table (the rows between its header and `total`)."""
-    counts: dict[str, int] = {}
-    inside = False
-    for line in dry_run.splitlines():
-        if line.startswith("job ") and "count" in line:
-            inside = True
-            continue
-        if inside:
-            match = re.match(r"^(\S+)\s+(\d+)\s*$", line)
-            if match is None:
-                continue
-            if match.group(1) == "total":
-                break
-            counts[match.group(1)] = counts.get(match.group(1), 0) + int(match.group(2))
+    """Jobs per rule from a Snakemake dry run's "Job stats" table."""
+    counts = job_counts(dry_run)
     if not counts:
         raise PlanError("no 'Job stats' table in the dry run: pass the output of `snakemake -n ...`")
     return counts

@@ -16,18 +16,16 @@ column `iteration`, then `loss_<case>` and `bound_<case>`, each the mean over se
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 
 import numpy as np
 
-from initgen.core.files import load_npz, write_text
+from initgen.core.files import load_npz, rows_csv, write_text
 
 MAX_ROWS = 500
 
 
 def curve_table(losses: np.ndarray, depths, seeds) -> str:
-    """CSV of losses [depths, steps + 1, seeds]."""
+    """CSV of losses [depths, steps + 1, seeds] (core.files.rows_csv, the one CSV writer of the library)."""
     depths, seeds = [int(d) for d in depths], [int(s) for s in seeds]
     steps = losses.shape[1]
     rows = np.unique(np.linspace(0, steps - 1, min(steps, MAX_ROWS)).round().astype(int))
@@ -36,12 +34,11 @@ def curve_table(losses: np.ndarray, depths, seeds) -> str:
         for m, seed in enumerate(seeds):
             columns.append(f"mse_depth{depth}_seed{seed}" if len(depths) > 1 else f"mse_seed{seed}")
             series.append(losses[d, :, m])
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["step", *columns])
-    for step in rows:
-        writer.writerow([int(step), *(f"{float(s[step]):.6g}" if np.isfinite(s[step]) else "" for s in series)])
-    return out.getvalue()
+    def cell(value):  # blank where a run diverged
+        return f"{float(value):.6g}" if np.isfinite(value) else None
+
+    return rows_csv([{"step": int(step)} | {c: cell(s[step]) for c, s in zip(columns, series, strict=True)}
+                     for step in rows])
 
 
 def cli_toy_curves(argv: list[str]) -> int:
@@ -59,12 +56,12 @@ def linear_curve_table(runs: dict) -> str:
     """CSV of the loss and the Theorem 1 bound per case (mean over seeds) against the iteration."""
     names = [str(name) for name in runs["case_names"]]
     losses, bound = runs["losses"].mean(axis=1), runs["bound"].mean(axis=1)  # [cases, recorded]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["iteration", *(f"loss_{n}" for n in names), *(f"bound_{n}" for n in names)])
-    for i, iteration in enumerate(runs["iterations"]):
-        writer.writerow([int(iteration), *(f"{v:.6g}" for v in losses[:, i]), *(f"{v:.6g}" for v in bound[:, i])])
-    return out.getvalue()
+    return rows_csv([
+        {"iteration": int(iteration)}
+        | {f"loss_{n}": f"{v:.6g}" for n, v in zip(names, losses[:, i], strict=True)}
+        | {f"bound_{n}": f"{v:.6g}" for n, v in zip(names, bound[:, i], strict=True)}
+        for i, iteration in enumerate(runs["iterations"])
+    ])
 
 
 def cli_linear_curves(argv: list[str]) -> int:

@@ -18,6 +18,7 @@ import pandas as pd
 from initgen.analysis.statistics import fisher_interval, spearman
 from initgen.core.errors import UserFacingError
 from initgen.core.files import read_json, write_json
+from initgen.reporting.formatting import bounds
 
 ALPHA = 0.05  # 95% intervals, as every summary of the pipeline
 DOMAINS = {"1-D": "spectral centroid at init (cycles/unit)", "images": "mean |input gradient| at init"}
@@ -116,8 +117,8 @@ def plot(points: list[dict], stats: dict, stem) -> None:
         pooled = stats[domain]["pooled"]
         title = f"{domain}: pooled Spearman rho = " + (
             "n/a" if pooled["spearman_rho"] is None
-            else f"{pooled['spearman_rho']:.2f} [{pooled['ci_low'] or float('nan'):.2f}, "
-            f"{pooled['ci_high'] or float('nan'):.2f}], n = {pooled['n']}")
+            else f"{pooled['spearman_rho']:.2f} {bounds(pooled['ci_low'], pooled['ci_high'], '.2f')}, "
+            f"n = {pooled['n']}")
         ax.set_title(title, fontsize=8)
         ax.set_xlabel(DOMAINS[domain])
         ax.set_ylabel("generalization gap (test - train MSE)" if domain == "1-D" else "gap (train - test accuracy)")
@@ -139,7 +140,7 @@ def table(stats: dict) -> pd.DataFrame:
                 "Runs": group,
                 "Bandwidth measure": DOMAINS[domain],
                 "Spearman rho": "n/a" if s["spearman_rho"] is None else f"{s['spearman_rho']:.3f}",
-                "95% interval": "n/a" if s["ci_low"] is None else f"[{s['ci_low']:.3f}, {s['ci_high']:.3f}]",
+                "95% interval": bounds(s["ci_low"], s["ci_high"], ".3f"),
                 "n": s["n"],
             })
     return pd.DataFrame(rows, columns=["Domain", "Runs", "Bandwidth measure", "Spearman rho", "95% interval", "n"])

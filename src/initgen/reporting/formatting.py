@@ -4,6 +4,7 @@ From a results.summarize() dict ({mean, std, n, ci_low, ci_high, estimate?}); ev
 number is missing:
     mean_pm_std(stats)          '0.123 ± 0.0456'            (mean alone when n = 1)
     mean_pm_std_short(stats)    '0.123 ± 0.046'             the std to 2 significant digits
+    bounds(low, high)           '[0.1, 0.2]'                any interval, 'n/a' when an end is None or NaN
     interval(stats)             '[0.1, 0.2]'                (with_estimate: '0.15 [0.1, 0.2]')
     percent(stats)              '12.34 ± 0.56'              fractions in percent
     percent_interval(stats)     '[12.00, 13.00]'            signed=True: '[+1.20, -0.30]' (differences, pp)
@@ -14,10 +15,20 @@ Column names come from initgen.reporting.quantities (human names), not from here
 
 from __future__ import annotations
 
+import math
+
 
 def number(value, digits: int = 3) -> str:
     """One value with `digits` significant digits; 'n/a' for None."""
     return "n/a" if value is None else f"{value:.{digits}g}"
+
+
+def bounds(low, high, spec: str = ".3g") -> str:
+    """'[low, high]' with each end in format `spec`; 'n/a' when either end is None or not finite (a NaN interval
+    decided nothing, so it must not read as one)."""
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return "n/a"
+    return f"[{low:{spec}}, {high:{spec}}]"
 
 
 def mean_pm_std(stats: dict, digits: int = 3) -> str:
@@ -48,7 +59,7 @@ def interval(stats: dict, digits: int = 3, with_estimate: bool = False) -> str:
     head = f"{estimate:.{digits}g} " if with_estimate else ""
     if stats.get("ci_low") is None:
         return f"{estimate:.{digits}g} (n = {stats.get('n', 1)})" if with_estimate else "n/a"
-    return f"{head}[{stats['ci_low']:.{digits}g}, {stats['ci_high']:.{digits}g}]"
+    return head + bounds(stats["ci_low"], stats["ci_high"], f".{digits}g")
 
 
 def percent(stats: dict) -> str:
@@ -65,8 +76,7 @@ def percent_interval(stats: dict, signed: bool = False) -> str:
     (an interval of differences, in percentage points)."""
     if not stats or stats.get("ci_low") is None:
         return "n/a"
-    sign = "+" if signed else ""
-    return f"[{100 * stats['ci_low']:{sign}.2f}, {100 * stats['ci_high']:{sign}.2f}]"
+    return bounds(100 * stats["ci_low"], 100 * stats["ci_high"], "+.2f" if signed else ".2f")
 
 
 def rho(result: dict) -> str:

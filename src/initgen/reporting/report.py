@@ -16,7 +16,6 @@ import argparse
 import base64
 import html
 import importlib.metadata
-import json
 import os
 import platform
 import re
@@ -28,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from initgen.core.arguments import json_arg
 from initgen.core.errors import UserFacingError
 from initgen.core.files import read_json, write_json, write_text
 from initgen.pipeline.artifacts import caption_path
@@ -327,7 +327,7 @@ def cli_report(argv: list[str]) -> int:
     parser.add_argument("--benchmarks", default="logs/benchmark", help="Snakemake's benchmark folder")
     parser.add_argument("--out-dir", required=True, help="folder for index.html, metrics.json and claims tables")
     args = parser.parse_args(argv)
-    verdicts = build_report(args.registry, args.files, args.captions, json.loads(args.config),
+    verdicts = build_report(args.registry, args.files, args.captions, json_arg(args.config, "config"),
                             args.snakemake_version, args.benchmarks, args.out_dir)
     for claim in verdicts:
         print(f"claim {claim['id']}: {claim['verdict']}")

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from initgen.core.arguments import json_arg
 from initgen.core.files import read_json, write_json
 from initgen.reporting.claims.registry import load_registry
 from initgen.reporting.claims.values import expand_for_each
@@ -257,7 +257,7 @@ def cli_sensitivity(argv: list[str]) -> int:
     parser.add_argument("--out-dir", required=True, help="folder for sensitivity.json, figure and tables")
     args = parser.parse_args(argv)
     registry = load_registry(args.registry)
-    summary = summarize_sensitivity(registry, args.defaults, json.loads(args.settings))
+    summary = summarize_sensitivity(registry, args.defaults, json_arg(args.settings, "settings"))
     out = Path(args.out_dir)
     frame = pd.DataFrame(rows(summary), columns=COLUMNS)
     plot_specification_curve(frame, out / "spec_curve")

@@ -42,12 +42,3 @@ def get_deep_hessian_job(wildcards):
             "data_options": config["data"].get(wildcards.dataset, {}),
         }
     )
-
-
-def get_deep_hessian_resources():
-    """Snakemake resources of a deep_hessian job from config deep_hessian.resources (threads are separate)."""
-    return {k: v for k, v in (DEEP_HESSIAN.get("resources") or {}).items() if k != "threads"}
-
-
-def get_deep_hessian_threads():
-    return (DEEP_HESSIAN.get("resources") or {}).get("threads", 1)

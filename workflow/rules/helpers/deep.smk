@@ -18,14 +18,16 @@ def get_deep_job(wildcards, phase):
     )
 
 
-def get_deep_resources(rule_name):
-    """Snakemake resources of a deep rule from config deep.resources.<rule> (threads are separate)."""
-    block = (DEEP.get("resources") or {}).get(rule_name, {})
-    return {k: v for k, v in block.items() if k != "threads"}
+DEEP_RUN = "{dataset}/{model}/{init}/seed{seed}"  # one classifier run: its checkpoints, results and logs
 
 
-def get_deep_threads(rule_name):
-    return (DEEP.get("resources") or {}).get(rule_name, {}).get("threads", 1)
+def deep_checkpoint(name, w=None, seed=None):
+    """checkpoints/<dataset>/<model>/<init>/seed<k>/<name>.pt: the pattern, or one run's given its wildcards `w`
+    (seed: another seed, e.g. "{seed}" to expand)."""
+    path = f"checkpoints/{DEEP_RUN}/{name}.pt"
+    if w is None:
+        return path
+    return path.format(dataset=w.dataset, model=w.model, init=w.init, seed=w.seed if seed is None else seed)
 
 
 def deep_run_files(dataset, model, init, name):
@@ -49,8 +51,7 @@ def train_csvs(dataset, models, inits):
 def get_deep_train_inputs(wildcards):
     inputs = {"data": prepared_files(wildcards.dataset), "code": code("deep-train")}
     if wildcards.init != "random":
-        w = wildcards
-        inputs["pretrained"] = f"checkpoints/{w.dataset}/{w.model}/{w.init}/seed{w.seed}/pretrained.pt"
+        inputs["pretrained"] = deep_checkpoint("pretrained", wildcards)
     return inputs
 
 
@@ -59,7 +60,7 @@ def get_deep_pretrained_checkpoints(wildcards):
     w = wildcards
     if w.init == "random":
         return []
-    return expand(f"checkpoints/{w.dataset}/{w.model}/{w.init}/seed{{seed}}/pretrained.pt", seed=DEEP_SEEDS)
+    return expand(deep_checkpoint("pretrained", w, seed="{seed}"), seed=DEEP_SEEDS)
 
 
 def get_deep_gradient_job(wildcards):

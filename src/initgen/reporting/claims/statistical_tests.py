@@ -6,14 +6,12 @@ import math
 
 import numpy as np
 
-from initgen.analysis.statistics import seeds_for_correlation, seeds_for_t
+from initgen.analysis.statistics import seeds_for_correlation, seeds_for_t, t_interval
 from initgen.reporting.claims.registry import BOOTSTRAP_RESAMPLES
 
 
 def test_values(values: np.ndarray, test: str, alpha: float, ratio: bool, seed: int = 0) -> dict:
     """Estimate and (1 - alpha) two-sided interval of the mean (geometric mean for ratios)."""
-    from scipy import stats
-
     data = np.log(values) if ratio else values
     data = data[np.isfinite(data)]
     n = int(data.size)
@@ -30,8 +28,7 @@ def test_values(values: np.ndarray, test: str, alpha: float, ratio: bool, seed: 
         means = data[rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))].mean(axis=1)
         low, high = (float(q) for q in np.quantile(means, [alpha / 2, 1 - alpha / 2]))
     else:
-        half = float(stats.t.ppf(1 - alpha / 2, df=n - 1) * data.std(ddof=1) / math.sqrt(n))
-        low, high = mean - half, mean + half
+        low, high = t_interval(data, 1 - alpha)
     back = math.exp if ratio else float
     out.update(estimate=back(mean), ci_low=None if low is None else back(low),
                ci_high=None if high is None else back(high))

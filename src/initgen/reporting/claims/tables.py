@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from initgen.reporting.claims.verdicts import VERDICTS
-from initgen.reporting.formatting import number
+from initgen.reporting.formatting import bounds, number
 
 
 def claims_frame(results: list[dict]) -> pd.DataFrame:
@@ -13,8 +13,7 @@ def claims_frame(results: list[dict]) -> pd.DataFrame:
     rows = []
     for claim in results:
         for check in claim["checks"]:
-            interval = "n/a" if check.get("ci_low") is None else (
-                f"[{number(check['ci_low'])}, {number(check['ci_high'])}]")
+            interval = bounds(check.get("ci_low"), check.get("ci_high"))
             rows.append(
                 {
                     "Claim": claim["id"],

@@ -16,6 +16,7 @@ from initgen.core.files import read_json, write_json
 from initgen.reporting.claims.registry import VALUE_KINDS, ClaimsError, load_registry
 from initgen.reporting.claims.statistical_tests import test_values, units_to_decide
 from initgen.reporting.claims.values import beyond_scope, collect_values, expand_for_each
+from initgen.reporting.formatting import bounds
 
 # the first four decide a claim; "out of regime" (the setup is not in the regime the paper's sentence is about,
 # measured), "beyond the paper" (a setting the sentence does not cover) and "descriptive" (a number the paper
@@ -36,7 +37,9 @@ def verdict_of(result: dict, direction: str, threshold: float, min_n: int) -> tu
     side = ">" if direction == "greater" else "<"
     claimed = low > threshold if direction == "greater" else high < threshold
     opposite = high < threshold if direction == "greater" else low > threshold
-    span = f"[{low:.3g}, {high:.3g}]"
+    span = bounds(low, high)
+    if span == "n/a":  # a NaN end: the interval decides nothing
+        return "inconclusive", "interval n/a (not finite)"
     if claimed:
         return "reproduced", f"interval {span} {side} {threshold:g}"
     if opposite:

@@ -7,14 +7,13 @@ metrics.json repeats its table's runs and summary and names the table's metrics.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from initgen.core.files import load_npz, read_json, write_json
+from initgen.core.files import load_npz, npz_job, read_json, write_json
 from initgen.reporting.figures import band, save_figure
 
 ACTIVATION_NAMES = {"relu": "ReLU", "gaussian": "Gaussian"}
@@ -114,14 +113,14 @@ def plot_fig4(trained: dict[str, dict], runs: list[dict], metrics: dict, out_dir
 
 
 def _activation(data: dict) -> str:
-    return json.loads(str(data["job"]))["variant"]["model"]["activation"]
+    return npz_job(data)["variant"]["model"]["activation"]
 
 
 def fit_panel(ax, datasets: list[dict], name: str) -> None:
     """Target, training points and the trained fit of each bandwidth for the first draw and seed."""
     shown_target = False
     for data in datasets:
-        bandwidth = json.loads(str(data["job"]))["variant"]["bandwidth"]
+        bandwidth = npz_job(data)["variant"]["bandwidth"]
         if not shown_target:
             ax.plot(data["grid"], data["target_grid"][0], "k--", lw=1, label="target (draw 0)")
             ax.plot(data["x_train"], data["y_train"][0], "o", color="k", ms=4, label="training points")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from initgen.analysis import protocol
-from initgen.core.files import load_npz, read_json
+from initgen.core.files import load_npz, npz_job, read_json
 from initgen.reporting.figures import band, save_figure
 from initgen.reporting.quantities import human_name
 from initgen.reporting.tables import interval, interval_caption, mean_pm_std, write_table
@@ -194,7 +193,7 @@ def cli_plot(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     trained = {Path(p).stem: load_npz(p) for p in args.trained}
     for data in trained.values():
-        data["job_freqs"] = json.loads(str(data["job"]))["target"].get("freqs", [])
+        data["job_freqs"] = npz_job(data)["target"].get("freqs", [])
     spectra, metrics = load_npz(args.spectra), read_json(args.metrics)
     if args.artifact == "fig1_depth":
         fig = plot_depth(trained, spectra, metrics)
