@@ -179,7 +179,7 @@ def test_the_example_is_measured_and_judged_beside_the_paper_variants(example):
     for variant in ("e_gaussian_orthogonal_small", "f_gaussian_orthogonal_large"):
         rows = [line for line in detail.splitlines() if f"user_init={variant}" in line]
         assert len(rows) == 2 and all("your init:" in row for row in rows), rows
-    assert "3d Gaussian, small variance" in detail  # beside the paper's checks
+    assert "3c keeps more high-frequency energy than 3d" in detail  # beside the paper's checks
     html = (example / "results/report/index.html").read_text()
     assert "user_init=f_gaussian_orthogonal_large" in html
     # the dose-response scores every fitted run (none fits in 40 steps): yours as the paper's, by centroid at init
