@@ -20,6 +20,7 @@ from initgen.core.errors import ConfigError
 from initgen.data.signals import evaluate_signal, grid, sample_points
 from initgen.experiments.lr_sweep import choose, sweep_table, sweep_variant
 from initgen.experiments.regression_1d_analyze import analyze_experiment
+from initgen.experiments.regression_1d_train import train_variant
 from initgen.reporting.claims.registry import load_registry
 from initgen.reporting.claims.verdicts import evaluate_claims
 
@@ -327,3 +328,21 @@ def test_the_asi_budget_is_the_smallest_that_fits_every_sweep_run_or_none():
     sweep["original_train_mse"][1, 1] = 1e-4  # the slow run reached it at its last epoch
     assert choose_budget(budget_table(sweep, cap=9000), [2000, 4000, 8000, 16000, 32000])["epochs"] == 32000  # 2x
     assert choose_budget(budget_table(sweep, cap=9000), [2000, 4000, 8000, 16000])["epochs"] is None
+
+
+def test_a_sweep_trains_each_step_size_from_the_seeds_own_pre_trained_init():
+    # the sweep pre-trains once per seed and copies it to every step size: each (lr, seed) run must be the run
+    # the variant makes alone at that lr (a wrong copy order would pair a seed's loss with another seed's init)
+    variant = {"model": {"activation": "relu", "width": 16, "depth": 2},
+               "init": {"kind": "pretrain_signal", "signal": {"freqs": [5.0], "amps": [1.0]}, "steps": 30,
+                        "points": {"kind": "grid", "n": 32}},
+               "train": {"optimizer": "sgd", "lr": 0.01, "steps": 60}}  # fmt: skip
+    job = {"target": {"freqs": [1.0], "amps": [1.0]}, "train_x": {"kind": "step", "step": 0.2}, "grid_points": 32,
+           "variant": variant}
+    lrs, seeds = [1e-3, 3e-2], [1000, 1001, 1002]
+    runs = sweep_variant(job, seeds=seeds, lrs=lrs)
+    for lr in lrs:
+        alone = train_variant(job | {"variant": variant | {"train": variant["train"] | {"lr": lr}}}, seeds)
+        swept = runs[runs.lr == lr].sort_values("seed").final_train_mse.to_numpy()
+        np.testing.assert_allclose(swept, alone["losses"][0, -1], rtol=1e-5)
+    assert len(set(runs.final_train_mse.round(8))) == len(lrs) * len(seeds)  # every run its own

@@ -53,7 +53,9 @@ def sweep_variant(job: dict, seeds: list[int], lrs: list[float], device: str = "
     budget = steps or train_spec["steps"]
     rows = []
     for depth in depths:
-        model, _ = initialize(model_spec, init_spec, list(seeds) * len(lrs), depth, [scale] * len(rate), device)
+        # each seed's init (and pre-training, which no step size of this sweep changes) once, then one copy per lr
+        per_seed, _ = initialize(model_spec, init_spec, list(seeds), depth, [scale] * len(seeds), device)
+        model = per_seed.take([s for _ in lrs for s in range(len(seeds))])
         log = train_batched(model, x_t, y_t, loss="mse", optimizer=train_spec["optimizer"], lr=rate, steps=budget,
                             stop_loss=stop, progress=f"sweep depth {depth}")  # fmt: skip
         finite = np.isfinite(log.losses).all(axis=0)

@@ -83,6 +83,13 @@ class BatchedMLP(nn.Module):
         scales = torch.tensor([float(m.scale) for m in mlps], dtype=weights[0].dtype)
         return cls(first.activation, [w.clone() for w in weights], [b.clone() for b in biases], scales)
 
+    def take(self, rows: list[int] | torch.Tensor) -> BatchedMLP:
+        """A new BatchedMLP of copies of models `rows` (repeats allowed): one pre-trained init per seed, reused
+        at every step size of a sweep, instead of the same pre-training once per step size."""
+        index = torch.as_tensor(rows, dtype=torch.long, device=self.weights[0].device)
+        return BatchedMLP(self.activation, [w.detach()[index].clone() for w in self.weights],
+                          [b.detach()[index].clone() for b in self.biases], self.scales.view(-1)[index].clone())  # fmt: skip
+
     def unstack(self) -> list[MLP]:
         """The M networks as separate MLPs (copies of the current weights)."""
         sizes = [self.weights[0].shape[1]] + [w.shape[2] for w in self.weights]
