@@ -87,8 +87,9 @@ class BatchedMLP(nn.Module):
         """A new BatchedMLP of copies of models `rows` (repeats allowed): one pre-trained init per seed, reused
         at every step size of a sweep, instead of the same pre-training once per step size."""
         index = torch.as_tensor(rows, dtype=torch.long, device=self.weights[0].device)
-        return BatchedMLP(self.activation, [w.detach()[index].clone() for w in self.weights],
-                          [b.detach()[index].clone() for b in self.biases], self.scales.view(-1)[index].clone())  # fmt: skip
+        weights = [w.detach()[index].clone() for w in self.weights]
+        biases = [b.detach()[index].clone() for b in self.biases]
+        return BatchedMLP(self.activation, weights, biases, self.scales.view(-1)[index].clone())
 
     def unstack(self) -> list[MLP]:
         """The M networks as separate MLPs (copies of the current weights)."""
