@@ -12,7 +12,7 @@ from initgen.core.errors import ConfigError
 from initgen.experiments.regression_1d_analyze import analyze_experiment
 from initgen.experiments.regression_1d_train import train_variant
 from initgen.experiments.sensitivity import run_setting, select_seeds, setting_job, settings, variant_job
-from initgen.reporting.sensitivity import evaluate_setting, summary_text
+from initgen.reporting.sensitivity import choices_table, choose_values, evaluate_setting, summary_text
 
 EXPERIMENT = {
     "target": {"freqs": [1.0], "amps": [1.0]},
@@ -123,3 +123,37 @@ def test_an_unreachable_stopping_rule_makes_the_setting_infeasible_and_unscored(
 def test_summary_counts_only_scored_settings():
     text = summary_text(["reproduced", "infeasible", "not reproduced", "reproduced", "out of regime: x = 1 [0, 2]"])
     assert text == "reproduced at 2 of 3 feasible settings (1 not reproduced, 1 infeasible, 1 out of regime)"
+
+
+def _setting(parameter, label, value, default, choose, artifact="a"):
+    return {"parameter": parameter, "what": parameter, "label": label, "value": value, "artifact": artifact,
+            "variants": ["v"], "default": default, "choose": choose, "why": "regime"}
+
+
+def test_a_lost_value_is_chosen_by_feasibility_alone_and_its_verdicts_read_after():
+    grid = [(_setting("omega", "1", 1.0, False, "largest"), True),
+            (_setting("omega", "3", 3.0, False, "largest"), True),
+            (_setting("omega", "10", 10.0, True, "largest"), True),
+            (_setting("omega", "30", 30.0, False, "largest"), False),
+            (_setting("sigma", "0.05", 0.05, False, "smallest"), False),
+            (_setting("sigma", "0.1", 0.1, True, "smallest"), True),
+            (_setting("width", "128", 128, True, {"spec": 256}), True),
+            (_setting("width", "256", 256, False, {"spec": 256}), False),
+            # a value is feasible only where it can be fitted at every artifact it enters
+            (_setting("band", "narrow", {}, True, "last"), True), (_setting("band", "wide", {}, False, "last"), True),
+            (_setting("band", "wide", {}, False, "last", artifact="b"), False)]  # fmt: skip
+    claim = {"settings": [{"parameter": "omega", "value": "10", "default": True, "artifact": "a", "verdict": "X"},
+                          {"parameter": "omega", "value": "3", "default": False, "artifact": "a", "verdict": "Y"},
+                          {"parameter": "omega", "value": "30", "default": False, "artifact": "a", "verdict": "Z"}]}
+    choices = choose_values(grid, {"1": claim})
+    assert choices["omega"]["chosen"] == "10" and choices["omega"]["feasible"] == ["1", "3", "10"]
+    assert choices["omega"]["verdicts_at_chosen"] == {"1": "X"}  # the default config's verdict, listed under omega
+    assert choices["sigma"]["chosen"] == "0.1" and choices["sigma"]["verdicts_at_chosen"] == {"1": "X"}
+    assert choices["width"]["chosen"] is None  # SPEC's 256 cannot be fitted here: no value is put in its place
+    assert choices["band"]["chosen"] == "narrow"
+    table = choices_table(choices).set_index("parameter")
+    assert table.loc["width", "chosen"] == "none" and table.loc["width", "note"].startswith("SPEC's value cannot")
+    # moving the feasibility moves the choice, whatever the verdicts
+    grid[3] = (grid[3][0], True)
+    assert choose_values(grid, {"1": claim})["omega"] | {} == choose_values(grid, {})["omega"] | {
+        "verdicts_at_chosen": {"1": "Z"}}

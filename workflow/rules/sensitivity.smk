@@ -5,7 +5,7 @@
 SENSITIVITY_RUNS = sensitivity_runs()
 SENSITIVITY_FILES = (
     ["results/sensitivity/sensitivity.json"]
-    + artifact_outputs("sensitivity", figures=["spec_curve"], tables=["summary", "checks"], metrics=False)
+    + artifact_outputs("sensitivity", figures=["spec_curve"], tables=["summary", "checks", "choices"], metrics=False)
     + [f"results/sensitivity/headline/claim{claim['id']}.json" for claim in CLAIMS["claims"]]
     + ["results/sensitivity/headline.json"]  # DVC's stage target, as every artifact's
     if SENSITIVITY_RUNS

@@ -114,6 +114,7 @@ def summarize_sensitivity(registry: dict, default_files: list[str], settings: li
     defaults = {Path(p).parent.name: Path(p) for p in default_files}
     per_claim: dict[str, dict] = {}
     default_done = set()
+    setting_feasible = []  # (setting, whether every variant it changes can be fitted)
     for entry in settings:
         setting = entry["setting"]
         artifact = setting["artifact"]
@@ -125,9 +126,10 @@ def summarize_sensitivity(registry: dict, default_files: list[str], settings: li
             files[artifact] = Path(entry["metrics"])
             changed = read_json(entry["metrics"]).get("sensitivity", {}).get("step_sizes", {})
             feasible |= {variant: bool(choice["fits"]) for variant, choice in changed.items()}
-        elif artifact in default_done:
-            continue  # the default config is one setting, however many parameters list it
-        else:
+        setting_feasible.append((setting, all(feasible.get(v, True) for v in setting["variants"])))
+        if setting["default"]:
+            if artifact in default_done:
+                continue  # the default config is one setting, however many parameters list it
             default_done.add(artifact)
         name = "default config" if setting["default"] else f"{setting['parameter']} = {setting['label']}"
         for claim_id, result in evaluate_setting(registry, files, artifact, feasible).items():
@@ -142,7 +144,72 @@ def summarize_sensitivity(registry: dict, default_files: list[str], settings: li
         entry["statement"] = claim["statement"]
         entry["summary"] = summary_text(verdicts) if verdicts else "not varied: none of its lost values is in this grid"
     rule = __doc__.split("Summary rule (fixed before the runs): ")[1].split("\n\n")[0].replace("\n", " ")
-    return {"summary_rule": rule, "claims": per_claim}
+    return {"summary_rule": rule, "claims": per_claim, "choices": choose_values(setting_feasible, per_claim)}
+
+
+CHOICE_RULES = {"largest": "the largest feasible value", "smallest": "the smallest feasible value",
+                "last": "the last feasible option, in the config's order", "spec": "SPEC's value, where feasible"}
+
+
+def choose_values(setting_feasible: list[tuple[dict, bool]], per_claim: dict) -> dict:
+    """Per parameter with a `choose` rule: the value that rule picks from feasibility alone (a value is feasible
+    when every variant it changes, at every artifact it enters, has a step size that fits every sweep run), and
+    each claim's verdict there. No verdict enters the choice; it is read after."""
+    by_parameter: dict[str, dict] = {}
+    for setting, ok in setting_feasible:
+        if not setting.get("choose"):
+            continue
+        entry = by_parameter.setdefault(setting["parameter"], {"what": setting["what"], "rule": setting["choose"],
+                                                               "why": setting.get("why") or "", "values": {},
+                                                               "artifacts": set()})  # fmt: skip
+        entry["artifacts"].add(setting["artifact"])
+        value = entry["values"].setdefault(setting["label"], {"value": setting["value"], "feasible": True,
+                                                              "default": setting["default"]})  # fmt: skip
+        value["feasible"] &= ok
+    out = {}
+    for parameter, entry in by_parameter.items():
+        rule = entry["rule"]
+        feasible = [label for label, v in entry["values"].items() if v["feasible"]]
+        if isinstance(rule, dict):
+            spec = [label for label, v in entry["values"].items() if v["value"] == rule["spec"]]
+            chosen, rule_text = (spec[0] if spec and spec[0] in feasible else None), f"SPEC's value {rule['spec']}"
+        elif rule == "last":
+            chosen, rule_text = (feasible[-1] if feasible else None), CHOICE_RULES[rule]
+        else:
+            pick = max if rule == "largest" else min
+            chosen = pick(feasible, key=lambda label: entry["values"][label]["value"]) if feasible else None
+            rule_text = CHOICE_RULES[rule]
+        default = [label for label, v in entry["values"].items() if v["default"]]
+        # the default config is one setting, listed under the first parameter that names it
+        here = (parameter, chosen)
+        verdicts = {claim_id: s["verdict"] for claim_id, claim in per_claim.items() for s in claim["settings"]
+                    if chosen is not None and s["artifact"] in entry["artifacts"]
+                    and (chosen in default if s["default"] else (s["parameter"], s["value"]) == here)}  # fmt: skip
+        out[parameter] = {"what": entry["what"], "rule": rule_text, "why": entry["why"],
+                          "values": list(entry["values"]), "feasible": feasible, "chosen": chosen,
+                          "default": default[0] if default else None, "verdicts_at_chosen": verdicts}  # fmt: skip
+    return out
+
+
+def choices_table(choices: dict) -> pd.DataFrame:
+    rows_ = []
+    for parameter, c in choices.items():
+        if c["chosen"] is None and not c["feasible"]:
+            note = "no value of the grid can be fitted: checks on fitted runs are infeasible at every value"
+        elif c["chosen"] is None:
+            note = "SPEC's value cannot be fitted within the budget: checks on fitted runs there are infeasible"
+        elif c["chosen"] == c["default"]:
+            note = "the default config uses it"
+        else:
+            note = f"the default config uses {c['default']} (CPU time); the verdicts at {c['chosen']} are these"
+        rows_.append({"parameter": parameter, "what": c["what"], "rule": c["rule"], "why": c["why"],
+                      "values": ", ".join(c["values"]), "feasible": ", ".join(c["feasible"]) or "none",
+                      "chosen": c["chosen"] or "none", "default config": c["default"] or "",
+                      "verdicts at the chosen value": "; ".join(f"claim {k}: {v}"
+                                                                for k, v in c["verdicts_at_chosen"].items()),
+                      "note": note})  # fmt: skip
+    return pd.DataFrame(rows_, columns=["parameter", "what", "rule", "why", "values", "feasible", "chosen",
+                                        "default config", "verdicts at the chosen value", "note"])  # fmt: skip
 
 
 def headline_counts(claim: dict) -> dict:
@@ -264,6 +331,8 @@ def cli_sensitivity(argv: list[str]) -> int:
     table = pd.DataFrame([{"claim": k, "summary": v["summary"]} for k, v in summary["claims"].items()])
     write_table(table, out / "summary", caption="Each claim across the sensitivity grid: " + summary["summary_rule"])
     write_table(frame, out / "checks", caption="Every check at every setting of the sensitivity grid")
+    write_table(choices_table(summary["choices"]), out / "choices",
+                caption="Each lost value chosen from training behaviour alone (feasibility), and the verdicts there")
     write_json(out / "sensitivity.json", summary)
     counts = {f"claim{claim_id}": headline_counts(claim) for claim_id, claim in summary["claims"].items()}
     for name, numbers in counts.items():  # DVC's metrics: numbers only, a file per claim, then all in one
