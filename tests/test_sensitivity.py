@@ -157,3 +157,29 @@ def test_a_lost_value_is_chosen_by_feasibility_alone_and_its_verdicts_read_after
     grid[3] = (grid[3][0], True)
     assert choose_values(grid, {"1": claim})["omega"] | {} == choose_values(grid, {})["omega"] | {
         "verdicts_at_chosen": {"1": "Z"}}
+
+
+def test_the_default_config_is_one_setting_of_the_summary_wherever_it_is_listed(tmp_path):
+    # sigma=0.05 (changed) comes before sigma=0.1 (the default) in the grid: the default must still be scored once
+    from initgen.core.files import write_json
+    from initgen.reporting.sensitivity import summarize_sensitivity
+
+    cfg = config()
+    default = default_training(cfg)
+    metrics, _ = analyze_experiment("tiny", cfg["toy"]["experiments"]["tiny"],
+                                    {v: select_seeds(d, [0, 1]) for v, d in default.items()})
+    write_json(tmp_path / "tiny" / "metrics.json", metrics)
+    entries = []
+    for setting in settings(cfg):
+        path = None
+        if not setting["default"]:
+            path = tmp_path / setting["id"].replace("/", "_") / "metrics.json"
+            write_json(path, run_setting(setting_job(cfg, setting), default)["metrics"])
+        entries.append({"setting": setting, "metrics": str(path) if path else None, "default_feasible": {}})
+    at_init = {"name": "HF at init", "artifact": "tiny", "values": {"runs": {"metric": "hf_fraction_init",
+               "where": {"variant": "gaussian"}}}, "direction": "less", "threshold": 10.0}  # fmt: skip
+    registry = {"defaults": {"alpha": 0.05, "min_n": 2, "test": "t"},
+                "claims": [{"id": "9", "statement": "s", "source": "x", "checks": [at_init]}]}
+    summary = summarize_sensitivity(registry, [str(tmp_path / "tiny" / "metrics.json")], entries)
+    names = [s["setting"] for s in summary["claims"]["9"]["settings"]]
+    assert sorted(names) == ["default config", "points = fine", "sigma = 0.05"]
