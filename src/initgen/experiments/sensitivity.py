@@ -79,7 +79,7 @@ def settings(config: dict) -> list[dict]:
             for label, value in choices:
                 out.append({"parameter": parameter, "what": spec.get("what", parameter), "label": label,
                             "value": value, "artifact": artifact, "variants": list(variants),
-                            "default": label in defaults, "choose": spec.get("choose"), "why": spec.get("why"),
+                            "default": label in defaults,
                             "id": f"{parameter}={label}/{artifact}"})  # fmt: skip
     return out
 

@@ -110,7 +110,7 @@ def summary_text(verdicts: list[str]) -> str:
 
 def summarize_sensitivity(registry: dict, default_files: list[str], settings: list[dict]) -> dict:
     """settings: [{"setting": {...id, parameter, label, artifact, default}, "metrics": path or None (the default's),
-    "default_feasible": {variant: bool} (the default config's sweeps)}]."""
+    "default_feasible": {variant: bool} (the default config's sweeps), "choose", "why": the parameter's rule}]."""
     defaults = {Path(p).parent.name: Path(p) for p in default_files}
     per_claim: dict[str, dict] = {}
     default_done = set()
@@ -126,7 +126,8 @@ def summarize_sensitivity(registry: dict, default_files: list[str], settings: li
             files[artifact] = Path(entry["metrics"])
             changed = read_json(entry["metrics"]).get("sensitivity", {}).get("step_sizes", {})
             feasible |= {variant: bool(choice["fits"]) for variant, choice in changed.items()}
-        setting_feasible.append((setting, all(feasible.get(v, True) for v in setting["variants"])))
+        rule = {key: entry.get(key) for key in ("choose", "why")}  # the parameter's, not the setting job's
+        setting_feasible.append((setting | rule, all(feasible.get(v, True) for v in setting["variants"])))
         if setting["default"]:
             if artifact in default_done:
                 continue  # the default config is one setting, however many parameters list it
@@ -201,7 +202,7 @@ def choices_table(choices: dict) -> pd.DataFrame:
         elif c["chosen"] == c["default"]:
             note = "the default config uses it"
         else:
-            note = f"the default config uses {c['default']} (CPU time); the verdicts at {c['chosen']} are these"
+            note = f"the default config uses {c['default']}; the verdicts at {c['chosen']} are these"
         rows_.append({"parameter": parameter, "what": c["what"], "rule": c["rule"], "why": c["why"],
                       "values": ", ".join(c["values"]), "feasible": ", ".join(c["feasible"]) or "none",
                       "chosen": c["chosen"] or "none", "default config": c["default"] or "",

@@ -49,6 +49,9 @@ def get_sensitivity_settings_arg(wildcards):
                 "setting": s,
                 "metrics": None if s["default"] else f"{sensitivity_setting_dir(s)}/metrics.json",
                 "default_feasible": default_feasibility(TOY[s["artifact"]]),
+                # how the parameter's value is chosen: read by the summary only, so editing it reruns no setting
+                "choose": config["sensitivity"]["parameters"][s["parameter"]].get("choose"),
+                "why": config["sensitivity"]["parameters"][s["parameter"]].get("why"),
             }
             for s in sensitivity_grid()
         ]
