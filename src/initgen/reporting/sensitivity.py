@@ -271,8 +271,12 @@ def plot_specification_curve(frame: pd.DataFrame, path_stem: Path) -> None:
     heights = []
     for _ in varied:
         heights += [3, 0.22 * len(settings) + 0.3]
-    fig = plt.figure(figsize=(9, sum(heights) + 0.6 * n))
-    grid = fig.add_gridspec(len(heights) or 1, 1, height_ratios=heights or [1], hspace=0.15)
+    height = sum(heights) + 0.6 * n
+    fig = plt.figure(figsize=(9, height))
+    # margins in inches, not fractions: the figure grows with the checks, and gridspec's default 12% top margin
+    # left several inches blank above the first panel; the left margin fits the setting names and the y label
+    grid = fig.add_gridspec(len(heights) or 1, 1, height_ratios=heights or [1], hspace=0.15, left=0.2, right=0.98,
+                            top=1 - 0.8 / height, bottom=0.4 / height)  # fmt: skip
     for i, (claim_id, check) in enumerate(varied):
         g = evidence[(evidence.claim == claim_id) & (evidence.check == check)].copy()
         g["order"] = g.estimate.astype(float).fillna(-np.inf)
@@ -307,7 +311,8 @@ def plot_specification_curve(frame: pd.DataFrame, path_stem: Path) -> None:
         below.set_xlim(-0.5, max(len(g), 1) - 0.5)
     if varied:
         below.set_xlabel("settings, sorted by estimate")
-    fig.suptitle("Specification curve: each check at every feasible and infeasible setting", y=0.995, fontsize=10)
+    fig.suptitle("Specification curve: each check at every feasible and infeasible setting", y=1 - 0.2 / height,
+                 fontsize=10)  # fmt: skip
     from initgen.reporting.figures import save_figure
 
     save_figure(fig, path_stem)
