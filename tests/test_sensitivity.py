@@ -11,7 +11,15 @@ import pytest
 from initgen.core.errors import ConfigError
 from initgen.experiments.regression_1d_analyze import analyze_experiment
 from initgen.experiments.regression_1d_train import train_variant
-from initgen.experiments.sensitivity import run_setting, select_seeds, setting_job, settings, variant_job
+from initgen.experiments.sensitivity import (
+    record_path,
+    run_setting,
+    select_seeds,
+    setting_job,
+    settings,
+    sweep_setting,
+    variant_job,
+)
 from initgen.reporting.sensitivity import choices_table, choose_values, evaluate_setting, summary_text
 
 EXPERIMENT = {
@@ -90,6 +98,34 @@ def test_a_setting_retrains_what_it_changes_and_reuses_the_rest():
     assert not np.allclose(gauss, gauss_default)
     assert set(result["choices"]) == {"gaussian"} and result["choices"]["gaussian"]["lr"] in (1e-3, 1e-2, 1e-1)
     assert result["metrics"]["sensitivity"]["feasible"] is result["choices"]["gaussian"]["fits"]
+
+
+def test_a_recorded_sweep_gives_the_setting_a_live_sweep_gives_and_a_stale_one_is_refused(tmp_path):
+    from initgen.core.files import write_json
+
+    cfg = config()
+    default = default_training(cfg)
+    setting = next(s for s in settings(cfg) if s["id"] == "sigma=0.05/tiny")
+    live = run_setting(setting_job(cfg, setting), default)
+    cfg["sensitivity"]["sweeps"] = str(tmp_path)
+    with pytest.raises(ConfigError, match="sensitivity.sweeps: .* not found: run `initgen sensitivity-sweep"):
+        setting_job(cfg, setting)
+    record = sweep_setting(setting_job(cfg, setting, with_record=False))
+    write_json(record_path(tmp_path, setting), record)  # through JSON, as the workflow reads it
+    job = setting_job(cfg, setting)
+    assert job["step_sizes"]["gaussian"]["lr"] == live["choices"]["gaussian"]["lr"]
+    recorded = run_setting(job, default, record=json.loads(record_path(tmp_path, setting).read_text()))
+    same = json.dumps(recorded["metrics"], sort_keys=True) == json.dumps(live["metrics"], sort_keys=True)
+    assert same  # the same step sizes, the same training, the same numbers
+    assert recorded["sweeps"]["gaussian"] == live["sweeps"]["gaussian"]
+    # the sweep's inputs changed (here its seeds): the record no longer says what this setting's sweep would
+    cfg["sensitivity"]["sweep_seeds"] = [1000, 1002]
+    with pytest.raises(ConfigError, match="was swept for other inputs"):
+        setting_job(cfg, setting)
+    # a step size is not a sweep input: changing the default's lr keeps the record valid
+    cfg["sensitivity"]["sweep_seeds"] = [1000, 1001]
+    cfg["toy"]["experiments"]["tiny"]["variants"]["gaussian"]["train"]["lr"] = 0.5
+    assert setting_job(cfg, setting)["step_sizes"] == record["choices"]
 
 
 def test_an_unreachable_stopping_rule_makes_the_setting_infeasible_and_unscored(tmp_path):
@@ -183,3 +219,48 @@ def test_the_default_config_is_one_setting_of_the_summary_wherever_it_is_listed(
     summary = summarize_sensitivity(registry, [str(tmp_path / "tiny" / "metrics.json")], entries)
     names = [s["setting"] for s in summary["claims"]["9"]["settings"]]
     assert sorted(names) == ["default config", "points = fine", "sigma = 0.05"]
+
+
+def test_an_exp5_setting_retrains_its_variants_with_the_swept_optimizer_and_reuses_the_others_minima(tmp_path):
+    """Exp 5's optimizer: the changed variant is trained with SGD at the step size its sweep chose and its minima
+    measured as the flat_minima rules do; the unchanged variant's minima are the default run's, as they were."""
+    from initgen.analysis.curvature.hessian import resolve_settings
+    from initgen.experiments.flat_minima import minimum_metrics
+    from initgen.experiments.flat_minima_train import train_variant as train_flat
+    from initgen.experiments.sensitivity import FLAT_MINIMA
+
+    hessian = {"max_lanczos_steps": 20, "density_probes": 1, "density_steps": 10, "trace_max_probes": 10}
+    train = {"optimizer": "adam", "lr": 0.01, "steps": 300, "stop_mse": 0.05}
+    flat = {"seeds": [0, 1], "draws": 1, "draw_seed": 0, "amplitudes": [0.5, 1.0], "frequencies": [0.25, 1.25],
+            "train_x": {"kind": "step", "step": 0.2}, "test_points": 64, "hessian": hessian,
+            "slice": {"t_max": 0.05, "points": 5, "fd_step": 1e-5},
+            "variants": {"relu_low": {"bandwidth": "low", "model": {"activation": "relu", "width": 8, "depth": 2},
+                                      "init": {"kind": "xavier_uniform"}, "train": dict(train)},
+                         "gaussian_high": {"bandwidth": "high",
+                                           "model": {"activation": "gaussian", "width": 8, "depth": 2, "sigma": 0.1},
+                                           "init": {"kind": "xavier_uniform"}, "train": dict(train)}}}  # fmt: skip
+    cfg = {"seeds": [0, 1], "toy": {"grid_points": 64, "experiments": {}}, "flat_minima": flat,
+           "sensitivity": {"n_seeds": 2, "sweep_seeds": [1000], "lrs": [1e-2, 1e-1],
+                           "parameters": {"optimizer": {"key": "train.optimizer", "values": ["sgd", "adam"],
+                                                        "variants": {FLAT_MINIMA: ["gaussian_high"]}}}}}  # fmt: skip
+    grid = settings(cfg)
+    assert [(s["id"], s["default"]) for s in grid] == [(f"optimizer=sgd/{FLAT_MINIMA}", False),
+                                                       (f"optimizer=adam/{FLAT_MINIMA}", True)]
+    keys = ("draws", "draw_seed", "amplitudes", "frequencies", "train_x", "test_points")
+    default = {}
+    for name, variant in flat["variants"].items():
+        data = train_flat({k: flat[k] for k in keys} | {"variant": variant}, flat["seeds"])
+        default[name] = {"runs": minimum_metrics(data, resolve_settings(hessian), flat["slice"], 0.05)}
+    result = run_setting(setting_job(cfg, grid[0]), default, out_dir=tmp_path)
+    runs = result["metrics"]["runs"]
+    relu = [r for r in runs if r["activation"] == "relu"]
+    assert json.dumps(relu, sort_keys=True) == json.dumps(
+        [{k: v for k, v in r.items() if k not in ("density", "slice")} | {"slice_curvature_fd": r["slice"]
+          ["curvature_fd"]} for r in default["relu_low"]["runs"]], sort_keys=True)  # fmt: skip
+    choice = result["choices"]["gaussian_high"]
+    assert choice["lr"] in (1e-2, 1e-1) and result["feasible"] is choice["fits"]
+    assert len(result["sweeps"]["gaussian_high"].splitlines()) == 2 + 2  # header, rule, one row per step size
+    # retrained with SGD at the chosen step: its training differs from the default's Adam run
+    gauss = [r["test_mse_trained"] for r in runs if r["activation"] == "gaussian"]
+    assert len(gauss) == 2 and gauss != [r["test_mse_trained"] for r in default["gaussian_high"]["runs"]]
+    assert (tmp_path / "table2_flat_minima.csv").exists()

@@ -1,6 +1,7 @@
 # How each verdict depends on the values we chose (config sensitivity:): one job per setting of the grid that is not
-# the default config (step sizes re-chosen from training loss on sweep seeds, changed variants retrained, metrics
-# rebuilt), then one summary: results/sensitivity/sensitivity.json, the specification curve and the tables.
+# the default config (step sizes re-chosen from training loss on sweep seeds, in the job or recorded once by
+# `initgen sensitivity-sweep` in sensitivity.sweeps; changed variants retrained, metrics rebuilt), then one summary:
+# results/sensitivity/sensitivity.json, the specification curve and the tables.
 # Functions: helpers/sensitivity.smk. Included before report.smk: the report shows the summary beside each verdict.
 SENSITIVITY_RUNS = sensitivity_runs()
 SENSITIVITY_FILES = (
@@ -18,16 +19,18 @@ if SENSITIVITY_RUNS:
     rule sensitivity_setting:
         input:
             reused=get_sensitivity_reused,
+            record=get_sensitivity_record,
             code=code("sensitivity-setting"),
         output:
             metrics="results/sensitivity/settings/{parameter}={label}/{artifact}/metrics.json",
             sweep="results/sensitivity/settings/{parameter}={label}/{artifact}/sweep.md",
         params:
             job=get_sensitivity_job,
+            record=lambda w, input: f"--sweep-record {input.record}" if input.record else "",
             device=config["device"],
             out_dir=lambda w, output: os.path.dirname(output.metrics),
         wildcard_constraints:
-            artifact="|".join(TOY) or "^$",
+            artifact=sensitivity_artifacts(),
         threads: 1
         resources:
             gpu=get_gpus,
@@ -38,7 +41,8 @@ if SENSITIVITY_RUNS:
         conda:
             ENV
         shell:
-            "initgen sensitivity-setting --job {params.job} --trained {input.reused} --device {params.device}"
+            "initgen sensitivity-setting --job {params.job} --trained {input.reused} {params.record}"
+            " --device {params.device}"
             " --threads {threads} --out-dir {params.out_dir} > {log} 2>&1"
 
     rule sensitivity_summary:

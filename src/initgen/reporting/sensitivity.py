@@ -149,6 +149,7 @@ def summarize_sensitivity(registry: dict, default_files: list[str], settings: li
 
 
 CHOICE_RULES = {"largest": "the largest feasible value", "smallest": "the smallest feasible value",
+                "first": "the first feasible value, in the config's order",
                 "last": "the last feasible option, in the config's order", "spec": "SPEC's value, where feasible"}
 
 
@@ -174,8 +175,8 @@ def choose_values(setting_feasible: list[tuple[dict, bool]], per_claim: dict) ->
         if isinstance(rule, dict):
             spec = [label for label, v in entry["values"].items() if v["value"] == rule["spec"]]
             chosen, rule_text = (spec[0] if spec and spec[0] in feasible else None), f"SPEC's value {rule['spec']}"
-        elif rule == "last":
-            chosen, rule_text = (feasible[-1] if feasible else None), CHOICE_RULES[rule]
+        elif rule in ("first", "last"):
+            chosen, rule_text = (feasible[0 if rule == "first" else -1] if feasible else None), CHOICE_RULES[rule]
         else:
             pick = max if rule == "largest" else min
             chosen = pick(feasible, key=lambda label: entry["values"][label]["value"]) if feasible else None

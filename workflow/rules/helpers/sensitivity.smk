@@ -1,6 +1,10 @@
 # Functions of workflow/rules/sensitivity.smk (config sensitivity:, src/initgen/experiments/sensitivity.py).
 from initgen.experiments.sensitivity import (
+    FLAT_MINIMA,
+    artifact_blocks,
     default_feasibility,
+    load_record,
+    record_path,
     setting_job,
     settings as sensitivity_settings,
 )
@@ -24,21 +28,35 @@ def sensitivity_setting_dir(setting):
 
 
 def _setting_of(wildcards):
-    return sensitivity_runs()[f"{wildcards.parameter}={wildcards.label}/{wildcards.artifact}"]
+    return SENSITIVITY_RUNS[f"{wildcards.parameter}={wildcards.label}/{wildcards.artifact}"]
 
 
 def get_sensitivity_job(wildcards):
+    """The setting's job, with its recorded step sizes (get_sensitivity_record checked the record)."""
     return as_arg(setting_job(config, _setting_of(wildcards)))
 
 
-def get_sensitivity_reused(wildcards):
-    """The default run's training of the variants this setting leaves as they are."""
+def get_sensitivity_record(wildcards):
+    """The setting's sweep record where sensitivity.sweeps names a folder. Checked while the DAG is built: a
+    missing or stale one stops a run that needs the setting before any job, with the command that writes it."""
     setting = _setting_of(wildcards)
-    return [
-        f"results/{setting['artifact']}/train/{v}.npz"
-        for v in TOY[setting["artifact"]]["variants"]
-        if v not in setting["variants"]
-    ]
+    if load_record(config, setting) is None:
+        return []
+    return [str(record_path(config["sensitivity"]["sweeps"], setting))]
+
+
+def sensitivity_artifacts():
+    """The artifacts a setting can vary (1-D regressions, Exp 5), as a wildcard pattern."""
+    return "|".join(artifact_blocks(config)) or "^$"
+
+
+def get_sensitivity_reused(wildcards):
+    """The default run's training of the variants this setting leaves as they are (Exp 5: their minima)."""
+    setting = _setting_of(wildcards)
+    kept = [v for v in artifact_blocks(config)[setting["artifact"]]["variants"] if v not in setting["variants"]]
+    if setting["artifact"] == FLAT_MINIMA:
+        return [f"results/{FLAT_MINIMA}/hessian/{v}.json" for v in kept]
+    return [f"results/{setting['artifact']}/train/{v}.npz" for v in kept]
 
 
 def get_sensitivity_settings_arg(wildcards):
@@ -48,7 +66,7 @@ def get_sensitivity_settings_arg(wildcards):
             {
                 "setting": s,
                 "metrics": None if s["default"] else f"{sensitivity_setting_dir(s)}/metrics.json",
-                "default_feasible": default_feasibility(TOY[s["artifact"]]),
+                "default_feasible": default_feasibility(artifact_blocks(config)[s["artifact"]]),
                 # how the parameter's value is chosen: read by the summary only, so editing it reruns no setting
                 "choose": config["sensitivity"]["parameters"][s["parameter"]].get("choose"),
                 "why": config["sensitivity"]["parameters"][s["parameter"]].get("why"),
@@ -61,6 +79,7 @@ def get_sensitivity_settings_arg(wildcards):
 def get_sensitivity_sweep_tables(wildcards):
     """The default config's select-lr tables, which say whether each unchanged variant's protocol can be met."""
     artifacts = {s["artifact"] for s in sensitivity_grid()}
+    blocks = artifact_blocks(config)
     return sorted(
-        {v["train"]["sweep"] for a in artifacts for v in TOY[a]["variants"].values() if v["train"].get("sweep")}
+        {v["train"]["sweep"] for a in artifacts for v in blocks[a]["variants"].values() if v["train"].get("sweep")}
     )
