@@ -264,3 +264,31 @@ def test_an_exp5_setting_retrains_its_variants_with_the_swept_optimizer_and_reus
     gauss = [r["test_mse_trained"] for r in runs if r["activation"] == "gaussian"]
     assert len(gauss) == 2 and gauss != [r["test_mse_trained"] for r in default["gaussian_high"]["runs"]]
     assert (tmp_path / "table2_flat_minima.csv").exists()
+
+
+def test_an_asi_width_setting_retrains_every_variant_at_that_width_without_a_sweep_record(tmp_path):
+    """ASI's width: one spec for its four variants, step sizes from the NTK rule (nothing to sweep or record);
+    the setting's runs are the same runs as the ASI step's at that width."""
+    from initgen.experiments.asi_linear_analyze import analyze_asi
+    from initgen.experiments.asi_runs import run_asi_main, run_asi_sweep
+    from initgen.experiments.sensitivity import ASI, load_record
+
+    spec = {"target_omega": 4.0, "n_train": 10, "n_test": 40, "activation": "relu", "width": 8, "depth": 2,
+            "init_std": 2.0, "variants": ["original", "asi", "doubling", "rnd"], "lr_fraction": 0.8, "epochs": 60,
+            "stop_mse": 1e-3, "std_sweep": [1.0, 2.0], "ntk_chunk": 64}  # fmt: skip
+    cfg = {"seeds": [0, 1, 2], "toy": {"grid_points": 64, "experiments": {}}, "related": {ASI: spec},
+           "sensitivity": {"n_seeds": 2, "sweep_seeds": [1000], "lrs": [1e-2], "sweeps": str(tmp_path),
+                           "parameters": {"asi_width": {"key": "width", "values": [8, 16],
+                                                        "variants": {ASI: spec["variants"]}}}}}  # fmt: skip
+    grid = settings(cfg)
+    assert [(s["id"], s["default"]) for s in grid] == [("asi_width=8/asi", True), ("asi_width=16/asi", False)]
+    assert load_record(cfg, grid[1]) is None  # nothing swept, nothing recorded (the folder is empty)
+    result = run_setting(setting_job(cfg, grid[1]), {})
+    wide = spec | {"width": 16}
+    expected = analyze_asi(run_asi_main(wide, [0, 1]), run_asi_sweep(wide, [0, 1]))
+    assert json.dumps(result["metrics"]["runs"], sort_keys=True) == json.dumps(expected["runs"], sort_keys=True)
+    narrow = analyze_asi(run_asi_main(spec, [0, 1]), run_asi_sweep(spec, [0, 1]))
+    params = {r["variant"]: r["params"] for r in result["metrics"]["runs"] if r.get("part") == "main"}
+    assert params["original"] > {r["variant"]: r["params"] for r in narrow["runs"] if r.get("part") == "main"}[
+        "original"]  # fmt: skip
+    assert result["feasible"] is True and result["metrics"]["sensitivity"]["feasible"] is True

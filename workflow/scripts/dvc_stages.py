@@ -22,8 +22,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = "config/config.yaml"
 PAPER_CONFIG = "config/paper.yaml"
-# Code every stage depends on: DVC hashes these folders; Snakemake then decides which jobs an edit reruns.
-CODE_DEPS = ["Snakefile", "workflow/rules", "workflow/schemas", "src/initgen"]
+# Code (and the recorded step-size sweeps) every stage depends on: DVC hashes these folders; Snakemake then decides
+# which jobs an edit reruns.
+CODE_DEPS = ["Snakefile", "workflow/rules", "workflow/schemas", "src/initgen", "config/sweeps"]
 # The environment's Snakemake whether or not it is activated (`.venv/bin/dvc repro` works as `dvc repro` does);
 # a profile in $SNAKEMAKE_PROFILE (e.g. cluster) is honoured by Snakemake.
 SNAKEMAKE = "sh workflow/scripts/snakemake.sh --cores all"

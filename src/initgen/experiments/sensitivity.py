@@ -35,13 +35,15 @@ from initgen.core.config import load_config
 from initgen.core.errors import ConfigError
 from initgen.core.files import load_npz, read_json, write_json, write_text
 from initgen.core.runtime import add_runtime_arguments, setup
-from initgen.experiments import flat_minima, flat_minima_train
+from initgen.experiments import asi_runs, flat_minima, flat_minima_train
+from initgen.experiments.asi_linear_analyze import analyze_asi
 from initgen.experiments.lr_sweep import choose, sweep_table, sweep_variant
 from initgen.experiments.regression_1d_analyze import analyze_experiment
 from initgen.experiments.regression_1d_train import DEFAULT_DEPTH, train_variant
 
 FLAT_MINIMA = "table2_flat_minima"  # Exp 5: its block is config `flat_minima:` (the 1-D ones: `toy.experiments:`)
 FLAT_MINIMA_KEYS = ("draws", "draw_seed", "amplitudes", "frequencies", "train_x", "test_points")
+ASI = "asi"  # Zhang et al.'s ASI: config `related.asi:`, one spec shared by its variants (a list of names)
 
 DEFAULT_LABEL = "default"
 
@@ -71,6 +73,8 @@ def artifact_blocks(config: dict) -> dict[str, dict]:
     blocks = dict((config.get("toy") or {}).get("experiments") or {})
     if config.get("flat_minima"):
         blocks[FLAT_MINIMA] = config["flat_minima"]
+    if (config.get("related") or {}).get(ASI):
+        blocks[ASI] = config["related"][ASI]
     return blocks
 
 
@@ -96,7 +100,8 @@ def settings(config: dict) -> list[dict]:
                 choices = [(label, overrides) for label, overrides in spec["options"].items()]
                 defaults = {label for label, overrides in choices if not overrides}
             else:
-                current = {_get(experiment["variants"][v], spec["key"]) for v in variants}
+                current = ({_get(experiment, spec["key"])} if artifact == ASI else
+                           {_get(experiment["variants"][v], spec["key"]) for v in variants})  # fmt: skip
                 choices = [(label_of(v), v) for v in spec["values"]]
                 defaults = {label_of(v) for v in spec["values"] if {v} == current}
             for label, value in choices:
@@ -113,6 +118,8 @@ def setting_experiment(config: dict, setting: dict) -> dict:
     spec = config["sensitivity"]["parameters"][setting["parameter"]]
     if "options" in spec:
         experiment.update(copy.deepcopy(setting["value"]))
+    elif setting["artifact"] == ASI:  # one spec for every ASI variant
+        _set(experiment, spec["key"], setting["value"])
     else:
         for variant in setting["variants"]:
             _set(experiment["variants"][variant], spec["key"], setting["value"])
@@ -132,6 +139,8 @@ def default_feasibility(experiment: dict, root: str | Path = ".") -> dict[str, b
     """Per variant of the default config: whether its step size fits every sweep run, as its select-lr table
     (`train.sweep`, config/sweeps/) says; a variant without a stopping rule or table has nothing to fit."""
     out = {}
+    if isinstance(experiment["variants"], list):  # ASI: step sizes from the NTK rule, no sweep table
+        return dict.fromkeys(experiment["variants"], True)
     for name, variant in experiment["variants"].items():
         table = variant["train"].get("sweep")
         if not table:
@@ -212,6 +221,8 @@ def choose_step_size(job: dict, sweep_seeds: list[int], lrs: list[float], device
 def setting_jobs(job: dict) -> dict[str, dict]:
     """The training job of each variant the setting changes."""
     experiment, artifact = job["experiment"], job["setting"]["artifact"]
+    if artifact == ASI:
+        return {}  # its step sizes come from the NTK rule (related.asi.lr_fraction): nothing to sweep
     return {v: variant_job(experiment, v, job["grid_points"], artifact) for v in job["setting"]["variants"]}
 
 
@@ -246,7 +257,7 @@ def load_record(config: dict, setting: dict, root: str | Path = ".") -> dict | N
     """The setting's sweep record from `sensitivity.sweeps` (None where the run sweeps itself); a missing or stale
     record is refused with the command that writes it."""
     folder = config["sensitivity"].get("sweeps")
-    if not folder:
+    if not folder or setting["artifact"] == ASI:
         return None
     path = Path(root) / record_path(folder, setting)
     rerun = (f"run `initgen sensitivity-sweep {setting['id']}` to write it, or set sensitivity.sweeps: null to sweep "
@@ -289,6 +300,11 @@ def run_setting(job: dict, default_trained: dict[str, dict], device: str = "cpu"
     else:
         swept = sweep_setting(job, device)
         choices, sweeps = swept["choices"], swept["sweeps"]
+    if setting["artifact"] == ASI:  # every variant shares the changed spec: all retrained, no step size to choose
+        main = asi_runs.run_asi_main(experiment, job["seeds"], device)
+        metrics = analyze_asi(main, asi_runs.run_asi_sweep(experiment, job["seeds"], device))
+        metrics["sensitivity"] = {"setting": setting, "feasible": True, "step_sizes": {}}
+        return {"metrics": metrics, "feasible": True, "choices": {}, "sweeps": {}}
     trained, jobs = {}, setting_jobs(job)
     for variant in experiment["variants"]:
         if variant not in setting["variants"]:

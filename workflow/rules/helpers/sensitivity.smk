@@ -53,7 +53,10 @@ def sensitivity_artifacts():
 def get_sensitivity_reused(wildcards):
     """The default run's training of the variants this setting leaves as they are (Exp 5: their minima)."""
     setting = _setting_of(wildcards)
-    kept = [v for v in artifact_blocks(config)[setting["artifact"]]["variants"] if v not in setting["variants"]]
+    variants = artifact_blocks(config)[setting["artifact"]]["variants"]
+    if isinstance(variants, list):  # ASI: one spec for every variant, all retrained
+        return []
+    kept = [v for v in variants if v not in setting["variants"]]
     if setting["artifact"] == FLAT_MINIMA:
         return [f"results/{FLAT_MINIMA}/hessian/{v}.json" for v in kept]
     return [f"results/{setting['artifact']}/train/{v}.npz" for v in kept]
@@ -81,5 +84,11 @@ def get_sensitivity_sweep_tables(wildcards):
     artifacts = {s["artifact"] for s in sensitivity_grid()}
     blocks = artifact_blocks(config)
     return sorted(
-        {v["train"]["sweep"] for a in artifacts for v in blocks[a]["variants"].values() if v["train"].get("sweep")}
+        {
+            v["train"]["sweep"]
+            for a in artifacts
+            if isinstance(blocks[a]["variants"], dict)  # ASI's variants are names: no sweep tables
+            for v in blocks[a]["variants"].values()
+            if v["train"].get("sweep")
+        }
     )
