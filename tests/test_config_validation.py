@@ -128,3 +128,21 @@ def test_an_override_drops_artifact_blocks_set_to_null_and_nothing_else():
     kept = drop_nulled(deep_merge(paper, {"deep": {"train": {"lr": None}}}))
     with pytest.raises(Exception, match="deep.train.lr"):
         validate_config(kept, REPO / "workflow/schemas/config.schema.yaml")
+
+
+def test_the_schema_is_where_defaults_live_and_validation_fills_them():
+    """deep.compile, checkpoint_every and input_gradients' keys come from the schema's `default:`, once; a key
+    the config gives is kept; a block the config does not have is not created."""
+    from initgen.core.config import validate_config
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    for key in ("compile", "checkpoint_every", "input_gradients"):
+        config["deep"].pop(key, None)
+    config["deep"]["input_gradients"] = {"images": 64}
+    filled = validate_config(config, REPO / "workflow/schemas/config.schema.yaml")
+    assert filled["deep"]["compile"] is False and filled["deep"]["checkpoint_every"] == 1
+    assert filled["deep"]["input_gradients"] == {"images": 64, "batch_size": 128, "sample_values": 20000,
+                                                 "calibration_images": 1024}  # fmt: skip
+    del config["deep"]["input_gradients"]
+    assert validate_config(config, REPO / "workflow/schemas/config.schema.yaml")["deep"]["input_gradients"][
+        "images"] == 256  # fmt: skip

@@ -103,6 +103,30 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_message(e) for e in errors))
+    return fill_defaults(config, schema)
+
+
+def fill_defaults(config: dict, schema: dict) -> dict:
+    """Set, in place, every `default:` the schema gives for a key missing from an object the config has (an
+    object with a default of its own, e.g. {}, is created first): the schema is the one place defaults live."""
+
+    def resolve(node):
+        while isinstance(node, dict) and "$ref" in node:
+            node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def walk(instance, node):
+        node = resolve(node)
+        if not isinstance(instance, dict) or not isinstance(node, dict):
+            return
+        for key, sub in (node.get("properties") or {}).items():
+            sub = resolve(sub)
+            if key not in instance and isinstance(sub, dict) and "default" in sub:
+                instance[key] = copy.deepcopy(sub["default"])
+            if key in instance:
+                walk(instance[key], sub)
+
+    walk(config, schema)
     return config
 
 

@@ -161,8 +161,8 @@ def _fit_and_save(phase, job, model, train, test, info, device, out_checkpoint, 
             seed=job["seed"],
             device=device,
             checkpoint_path=last,
-            checkpoint_every=job.get("checkpoint_every", 1),
-            use_compile=job.get("compile", False),
+            checkpoint_every=job["checkpoint_every"],  # defaults: workflow/schemas/config.schema.yaml
+            use_compile=job["compile"],
             run_config={"job": job, "phase": phase},
             progress=progress,
             description=f"{phase} {job['dataset']}/{job['model']}/{job['init']}/seed{job['seed']}",
@@ -207,7 +207,7 @@ def run_input_gradients(
         # random-init batch norm: running statistics from training images (train-mode forward, no update)
         train_images, _ = load_split(job["dataset"], "train", job["data_root"], "cpu")
         pick = torch.randperm(train_images.shape[0], generator=torch.Generator().manual_seed(IMAGE_SUBSET_SEED))
-        calibration = train_images[pick[: job.get("calibration_images", 1024)]]
+        calibration = train_images[pick[: job["calibration_images"]]]
     arrays["bn_calibrated"] = []
     for index, seed in enumerate(seeds):
         model = initial_model(job | {"seed": seed}, info)

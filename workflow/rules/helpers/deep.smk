@@ -12,8 +12,8 @@ def get_deep_job(wildcards, phase):
             "settings": DEEP[phase],
             "data_root": config["data"]["root"],
             "data_options": config["data"].get(wildcards.dataset, {}),
-            "compile": DEEP.get("compile", False),
-            "checkpoint_every": DEEP.get("checkpoint_every", 1),
+            "compile": DEEP["compile"],  # defaults: workflow/schemas/config.schema.yaml
+            "checkpoint_every": DEEP["checkpoint_every"],
         }
     )
 
@@ -64,8 +64,8 @@ def get_deep_pretrained_checkpoints(wildcards):
 
 
 def get_deep_gradient_job(wildcards):
-    """What one input-gradients job needs: the run's names and config deep.input_gradients."""
-    defaults = {"images": 256, "batch_size": 128, "sample_values": 20000, "calibration_images": 1024}
+    """What one input-gradients job needs: the run's names and config deep.input_gradients (its defaults: the
+    schema's)."""
     job = {
         "dataset": wildcards.dataset,
         "model": wildcards.model,
@@ -73,7 +73,7 @@ def get_deep_gradient_job(wildcards):
         "data_root": config["data"]["root"],
         "data_options": config["data"].get(wildcards.dataset, {}),
     }
-    return as_arg(job | DEEP.get("input_gradients", defaults))
+    return as_arg(job | DEEP["input_gradients"])
 
 
 def corruption_sweep_inits():
