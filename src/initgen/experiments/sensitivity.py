@@ -264,7 +264,7 @@ def load_record(config: dict, setting: dict, root: str | Path = ".") -> dict | N
              "in the run")  # fmt: skip
     if not path.exists():
         raise ConfigError(f"sensitivity.sweeps: {path} not found: {rerun}")
-    record = json.loads(path.read_text())
+    record = read_json(path)
     key = sweep_key(setting_job(config, setting, with_record=False))
     if record.get("key") != key:
         raise ConfigError(f"sensitivity.sweeps: {path} was swept for other inputs (key {record.get('key')}, now {key}:"
@@ -370,7 +370,7 @@ def cli_setting(argv: list[str]) -> int:
     parser.add_argument("--out-dir", required=True, help="folder for metrics.json and sweep.md")
     args = parser.parse_args(argv)
     job = json_arg(args.job, "job")
-    record = json.loads(Path(args.sweep_record).read_text()) if args.sweep_record else None
+    record = read_json(args.sweep_record) if args.sweep_record else None
     device = setup(args.device, args.threads)
     default_trained = {Path(p).stem: load_npz(p) if p.endswith(".npz") else read_json(p) for p in args.trained}
     result = run_setting(job, default_trained, device, record, args.out_dir)
