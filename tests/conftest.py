@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 import subprocess
@@ -23,26 +22,6 @@ CONFIGS = REPO / "tests" / "configs"
 def load_test_config(case: str) -> dict:
     """The tiny config tests/configs/<case>/config.yaml (a fresh dict: callers may change it)."""
     return yaml.safe_load((CONFIGS / case / "config.yaml").read_text())
-
-
-def tiny_toy_config() -> dict:
-    """The default toy config shrunk: width 16, few steps, 2 seeds, a coarse grid (derived from config/config.yaml,
-    so it follows the default's experiments and variants)."""
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    toy = copy.deepcopy(config["toy"])
-    toy["grid_points"] = 128
-    toy["experiments"]["fig1_depth"]["depths"] = [1, 2, 3]
-    for experiment in toy["experiments"].values():
-        if experiment["train_x"]["kind"] == "grid":  # Exp 2 measures on its training grid: it must lie on the grid
-            experiment["train_x"]["n"] = min(experiment["train_x"]["n"], toy["grid_points"])
-        for variant in experiment["variants"].values():
-            variant["model"]["width"] = 16
-            variant["train"]["steps"] = min(variant["train"]["steps"], 40)
-            if "lr_by_depth" in variant["train"]:  # Exp 1's per-depth step sizes, for the tiny depths
-                variant["train"]["lr_by_depth"] = {d: min(variant["train"]["lr_by_depth"].values()) for d in (1, 2, 3)}
-            if "steps" in variant["init"]:
-                variant["init"]["steps"] = 20
-    return {"seeds": [0, 1], "toy": toy, "sensitivity": None}  # its own tests: tests/test_sensitivity.py
 
 
 def copy_workflow(destination: Path) -> Path:

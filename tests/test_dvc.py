@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, load_test_config, planned_after_edit, planned_jobs, tiny_toy_config
+from conftest import REPO, copy_workflow, load_test_config, planned_after_edit, planned_jobs
 
 from initgen.pipeline.job_table import job_counts
 
@@ -31,7 +31,7 @@ def load_generator():
 
 
 def tiny_config() -> dict:
-    config = tiny_toy_config()
+    config = load_test_config("toy")
     config["related"] = {"linear_imbalance": load_test_config("related")["related"]["linear_imbalance"]}
     return config
 
@@ -229,7 +229,7 @@ def test_dvc_metrics_show_reads_the_headline_numbers_without_warnings(pulled):
     bound = shown["data"]["linear_imbalance_loss_vs_bound"][0]
     assert {point["field"] for point in bound["content"]["data"]["values"]} == {
         f"{kind}_{case}" for kind in ("loss", "bound") for case in cases}
-    steps = tiny_config()["toy"]["experiments"]["fig5_highbw_1d"]["variants"]["noise_bce"]["train"]["steps"]
+    steps = config["toy"]["experiments"]["fig5_highbw_1d"]["variants"]["noise_bce"]["train"]["steps"]
     csv_lines = (clone / "results/fig5_highbw_1d/curves/noise_bce.csv").read_text().splitlines()
     assert csv_lines[0] == "step,mse_seed0,mse_seed1" and len(csv_lines) == 1 + steps + 1
 

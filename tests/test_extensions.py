@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from conftest import REPO, copy_workflow, planned_jobs, run_snakemake, tiny_toy_config
+from conftest import REPO, copy_workflow, load_test_config, planned_jobs, run_snakemake
 
 from initgen.core.errors import ConfigError
 from initgen.core.extensions import check_config, load_function
@@ -142,7 +142,7 @@ def test_reference_files_are_the_user_file_and_the_library_modules_it_imports(tm
 # ------------------------------------------------------------------------------------- the worked example, end to end
 def example_config() -> dict:
     """The tiny toy config with only Exp 3 (the paper's variants and the example's two), and nothing else built."""
-    tiny = tiny_toy_config()
+    tiny = load_test_config("toy")
     experiments = tiny["toy"]["experiments"]
     example = yaml.safe_load((REPO / EXAMPLE / "config.yaml").read_text())
     for name, variant in example["toy"]["experiments"]["fig3_init_spectrum"]["variants"].items():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, copy_workflow, load_test_config, planned_jobs, run_snakemake, tiny_toy_config
+from conftest import REPO, copy_workflow, load_test_config, planned_jobs, run_snakemake
 
 from initgen.core.errors import UserFacingError
 from initgen.reporting import report
@@ -41,7 +41,7 @@ def tiny_curvature_config() -> dict:
 def tiny_config() -> dict:
     """The tiny configs of the workflow tests together: every artifact in minutes."""
     cases = {"related": load_test_config("related")["related"], "deep": load_test_config("deep")["deep"]}
-    return tiny_toy_config() | cases | tiny_curvature_config()
+    return load_test_config("toy") | cases | tiny_curvature_config()
 
 
 @pytest.fixture(scope="module")
