@@ -108,7 +108,8 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
 
 def fill_defaults(config: dict, schema: dict) -> dict:
     """Set, in place, every `default:` the schema gives for a key missing from an object the config has (an
-    object with a default of its own, e.g. {}, is created first): the schema is the one place defaults live."""
+    object with a default of its own, e.g. {}, is created first), also those under an `allOf` branch's `then`
+    whose `if` the object meets: the schema is the one place defaults live."""
 
     def resolve(node):
         while isinstance(node, dict) and "$ref" in node:
@@ -125,6 +126,9 @@ def fill_defaults(config: dict, schema: dict) -> dict:
                 instance[key] = copy.deepcopy(sub["default"])
             if key in instance:
                 walk(instance[key], sub)
+        for branch in node.get("allOf") or []:  # defaults that depend on a value, e.g. a schedule's kind
+            if "if" in branch and jsonschema.Draft202012Validator(branch["if"]).is_valid(instance):
+                walk(instance, branch.get("then", {}))
 
     walk(config, schema)
     return config

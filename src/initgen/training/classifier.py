@@ -54,18 +54,19 @@ def settings_with_defaults(settings: dict) -> dict:
 
 
 def learning_rate(settings: dict, epoch: int) -> float:
-    """The learning rate of `epoch` (0-based): a pure function of the epoch, so it resumes exactly."""
+    """The learning rate of `epoch` (0-based): a pure function of the epoch, so it resumes exactly. The schedule's
+    defaults per kind (gamma, milestones) are filled by config validation (workflow/schemas/config.schema.yaml)."""
     base, schedule = settings["lr"], settings.get("schedule") or {"kind": "constant"}
-    warmup = schedule.get("warmup_epochs", 0)
+    warmup = schedule.get("warmup_epochs", 0)  # optional: the schema fills none (config.schema.yaml says why)
     if epoch < warmup:
         return base * (epoch + 1) / (warmup + 1)
     kind = schedule["kind"]
     if kind == "constant":
         return base
     if kind == "step":  # multiply by gamma at each milestone epoch
-        return base * schedule.get("gamma", 0.1) ** sum(epoch >= m for m in schedule.get("milestones", []))
+        return base * schedule["gamma"] ** sum(epoch >= m for m in schedule["milestones"])
     if kind == "exponential":  # Zhang et al. (2016): lr * gamma^epoch
-        return base * schedule.get("gamma", 0.95) ** (epoch - warmup)
+        return base * schedule["gamma"] ** (epoch - warmup)
     if kind == "cosine":  # from lr down to 0 at max_epochs
         span = max(settings["max_epochs"] - warmup, 1)
         return base * 0.5 * (1 + math.cos(math.pi * (epoch - warmup) / span))
