@@ -236,6 +236,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _phase_arguments(parser: argparse.ArgumentParser) -> None:
+    """What deep-pretrain and deep-train share: the job and one phase's three outputs (_fit_and_save writes them)."""
+    parser.add_argument("--job", required=True, help="JSON {dataset, model, init, seed, settings, data_root, ...}")
+    parser.add_argument("--checkpoint", required=True, help="checkpoint to write (and resume from)")
+    parser.add_argument("--json", required=True, help="summary JSON to write (epochs, accuracies)")
+    parser.add_argument("--history", required=True, help="per-epoch CSV to write")
+    _common(parser)
+
+
 def _setup(args) -> torch.device:
     return setup(args.device, args.threads)
 
@@ -253,13 +262,7 @@ def cli_pretrain(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="initgen deep-pretrain", description="Pre-train a classifier on shuffled labels (the high-bandwidth init)."
     )
-    parser.add_argument(
-        "--job", required=True, help="JSON {dataset, model, init, seed, settings, data_root, ...}"
-    )
-    parser.add_argument("--checkpoint", required=True, help="checkpoint to write (and resume from)")
-    parser.add_argument("--json", required=True, help="summary JSON to write (epochs, accuracy)")
-    parser.add_argument("--history", required=True, help="per-epoch CSV to write")
-    _common(parser)
+    _phase_arguments(parser)
     args = parser.parse_args(argv)
     summary = run_pretrain(
         _job(args.job), _setup(args), args.checkpoint, args.json, args.history, progress=not args.no_progress
@@ -274,14 +277,10 @@ def cli_train(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="initgen deep-train", description="Train a classifier on true labels."
     )
-    parser.add_argument("--job", required=True, help="JSON {dataset, model, init, seed, settings, data_root, ...}")
+    _phase_arguments(parser)
     parser.add_argument(
         "--pretrained", default=None, help="the pre-trained checkpoint (inits other than random)"
     )
-    parser.add_argument("--checkpoint", required=True, help="checkpoint to write (and resume from)")
-    parser.add_argument("--json", required=True, help="summary JSON to write (accuracies, epochs)")
-    parser.add_argument("--history", required=True, help="per-epoch CSV to write")
-    _common(parser)
     args = parser.parse_args(argv)
     summary = run_train(
         _job(args.job),
