@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import sys
 import pytest
 import yaml
 from conftest import REPO, copy_workflow, load_test_config
-from test_slurm import slurm, submitted_rules  # noqa: F401  (slurm: the fixture)
+from test_slurm import run_through_slurm, slurm, submitted_rules  # noqa: F401  (slurm: the fixture)
 
 from initgen.pipeline.job_table import job_counts
 
@@ -95,13 +94,7 @@ def test_rehearsal_slice_through_the_cluster_profile_to_the_report(slurm, tmp_pa
         sys.executable, "-m", "snakemake", "--profile", "cluster", "all", *REHEARSAL, "slice.yaml",
         "--slurm-init-seconds-before-status-checks", "3", "--slurm-keep-successful-logs",
     ]  # fmt: skip
-    result = subprocess.run(command, cwd=cluster, capture_output=True, text=True, timeout=900)
-    log = result.stdout + result.stderr
-    try:
-        assert result.returncode == 0, log
-    finally:
-        for job_id in re.findall(r"submitted with SLURM jobid (\d+)", log):
-            subprocess.run(["scancel", job_id], capture_output=True)
+    log = run_through_slurm(cluster, command, timeout=900)
     # The computations went through sbatch (the CPU resources of config/rehearsal.yaml, no GPU asked for).
     submitted = submitted_rules(log)
     for rule, count in {"data_prepare": 1, "deep_pretrain": 2, "deep_train": 4, "deep_input_gradients": 4,

@@ -50,6 +50,19 @@ def submitted_rules(log: str) -> list[str]:
     return sorted(re.search(r"slurm_logs/rule_([^/]+)/", path).group(1) for path in paths)
 
 
+def run_through_slurm(workdir, command: list[str], timeout: float) -> str:
+    """Run `command` (Snakemake through the cluster profile) in `workdir` and return its log, failing on a non-zero
+    exit; the SLURM jobs it submitted are cancelled whatever happens, so a failed run leaves none queued."""
+    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    log = result.stdout + result.stderr
+    try:
+        assert result.returncode == 0, log
+    finally:
+        for job_id in re.findall(r"submitted with SLURM jobid (\d+)", log):
+            subprocess.run(["scancel", job_id], capture_output=True)
+    return log
+
+
 def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -67,13 +80,7 @@ def test_small_target_through_the_cluster_profile_equals_a_local_run(slurm, tmp_
         "--set-resources", f"{TARGET}_run:mem_mb=1000", "--default-resources", "mem_mb=1000", "runtime=10",
         "--slurm-init-seconds-before-status-checks", "3", "--slurm-keep-successful-logs",
     ]
-    result = subprocess.run(command, cwd=cluster, capture_output=True, text=True, timeout=600)
-    log = result.stdout + result.stderr
-    try:
-        assert result.returncode == 0, log
-    finally:
-        for job_id in re.findall(r"submitted with SLURM jobid (\d+)", log):
-            subprocess.run(["scancel", job_id], capture_output=True)
+    log = run_through_slurm(cluster, command, timeout=600)
     # Every rule that runs a command went through sbatch: one SLURM job id each, with its SLURM log.
     submitted = re.findall(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)", log)
     assert submitted_rules(log) == [f"{TARGET}_run"], log  # the computation; analysis and plots are local rules
