@@ -17,7 +17,7 @@ from initgen.cli import COMMANDS
 from initgen.core.config import check_gpu_resources, coerce_numbers, drop_nulled, load_schema, validate_config
 from initgen.core.extensions import check_config as check_extensions
 from initgen.pipeline.code_inputs import import_closure, reference_files
-from initgen.pipeline.artifacts import INITS, caption_path, corruption_inits, table_name
+from initgen.pipeline.artifacts import INITS, RELATED_ARTIFACTS, caption_path, corruption_inits, table_name
 from snakemake.settings.types import DeploymentMethod
 
 # Fail before any job runs (so nothing is written) when the config is wrong; the message names the key.

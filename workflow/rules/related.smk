@@ -1,7 +1,6 @@
 # The related papers (SPEC "ASI" and "Overparametrized linear networks"): asi, linear_imbalance, linear_width.
 # Per artifact: run step(s) -> related_analyze (metrics.json) -> related_plot (figures, tables).
-# Config: RELATED (common.smk).
-RELATED_ARTIFACTS = ("asi", "linear_imbalance", "linear_width")
+# Config: RELATED (common.smk); RELATED_ARTIFACTS: initgen.pipeline.artifacts (the steps use it too).
 RELATED_RUNS = {
     "asi": ["results/asi/main.npz", "results/asi/sweep.npz"],
     "linear_imbalance": ["results/linear_imbalance/runs.npz"],

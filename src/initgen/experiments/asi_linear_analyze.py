@@ -18,6 +18,7 @@ from initgen.analysis.statistics import spearman
 from initgen.analysis.summaries import summarize, summarize_runs
 from initgen.core.errors import UserFacingError
 from initgen.core.files import load_npz, write_json
+from initgen.pipeline.artifacts import RELATED_ARTIFACTS
 from initgen.reporting.quantities import kind_of
 
 # --- analysis -----------------------------------------------------------------------------------------------
@@ -224,14 +225,14 @@ def analyze(artifact: str, paths: list[str]) -> dict:
         return analyze_linear_imbalance(loaded[0])
     if artifact == "linear_width":
         return analyze_linear_width(loaded[0])
-    raise UserFacingError(f"unknown artifact {artifact!r}; known: asi, linear_imbalance, linear_width")
+    raise UserFacingError(f"unknown artifact {artifact!r}; known: {', '.join(RELATED_ARTIFACTS)}")
 
 
 def cli_analyze(argv: list[str]) -> int:
     """`initgen related-analyze --artifact NAME --runs FILE.npz [FILE.npz] --out metrics.json`"""
     parser = argparse.ArgumentParser(prog="initgen related-analyze",
                                      description="metrics.json of a related-work artifact from its runs.")
-    parser.add_argument("--artifact", required=True, choices=["asi", "linear_imbalance", "linear_width"],
+    parser.add_argument("--artifact", required=True, choices=RELATED_ARTIFACTS,
                         help="which related-work artifact")
     parser.add_argument("--runs", nargs="+", required=True, help="asi: main.npz sweep.npz; else: runs.npz")
     parser.add_argument("--out", required=True, help="metrics.json to write")

@@ -3,6 +3,7 @@
 The Snakemake rules files import this module at plan time (workflow/rules/common.smk), the steps at run time, so
 an output path the workflow plans and the file a step writes cannot drift apart.
     INITS                        the two inits of Table 1/3 and Fig 6: random, highbw
+    RELATED_ARTIFACTS            the related papers' artifacts: asi, linear_imbalance, linear_width
     init_name(p)                 the init that pre-trains with a fraction p of the labels shuffled (1 -> highbw)
     corruption_fraction(init)    the inverse: None for random, 1 for highbw, p for corrupt<p>
     corruption_inits(fractions)  the inits of the label-corruption sweep, in the order of its fractions
@@ -17,6 +18,7 @@ from pathlib import Path
 from initgen.core.errors import ConfigError
 
 INITS = ("random", "highbw")
+RELATED_ARTIFACTS = ("asi", "linear_imbalance", "linear_width")
 
 
 def corruption_fraction(init: str) -> float | None:

@@ -15,6 +15,7 @@ import pandas as pd
 from initgen.analysis.summaries import summarize
 from initgen.core.errors import UserFacingError
 from initgen.core.files import load_npz, read_json
+from initgen.pipeline.artifacts import RELATED_ARTIFACTS
 from initgen.reporting.figures import band, plt, save_figure
 from initgen.reporting.formatting import interval, mean_pm_std
 from initgen.reporting.tables import interval_caption, write_table
@@ -207,7 +208,7 @@ def cli_plot(argv: list[str]) -> int:
     """`initgen related-plot --artifact NAME --runs FILE.npz [FILE.npz] --metrics metrics.json --out-dir DIR`"""
     parser = argparse.ArgumentParser(prog="initgen related-plot",
                                      description="Figure and summary table of a related-work artifact.")
-    parser.add_argument("--artifact", required=True, choices=["asi", "linear_imbalance", "linear_width"],
+    parser.add_argument("--artifact", required=True, choices=RELATED_ARTIFACTS,
                         help="which related-work artifact")
     parser.add_argument("--runs", nargs="+", required=True, help="asi: main.npz sweep.npz; else: runs.npz")
     parser.add_argument("--metrics", required=True, help="the artifact's metrics.json (related-analyze)")
