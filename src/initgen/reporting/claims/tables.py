@@ -39,7 +39,7 @@ def _check_verdict(check: dict) -> str:
     if kind == "sanity":
         return f"sanity: {'holds' if check['verdict'] == 'reproduced' else check['verdict']}"
     label = check.get("verdict_label", check["verdict"])
-    return f"your init: {label}" if kind == "user" else label
+    return f"yours: {label}" if kind == "user" else label
 
 
 def _quote(quote: dict | None) -> str:
