@@ -155,6 +155,7 @@ def evaluate_check(check: dict, metrics: dict, source: str, defaults: dict, by_a
         "excluded": failures,
         "n_to_decide": n_to_decide,
         "kind": check.get("kind", "evidence"),
+        **({"user_model": check["group"]["user_model"]} if "user_model" in (check.get("group") or {}) else {}),
         "verdict": verdict,
         "verdict_label": verdict_label,  # the verdict with what decided it ("out of regime: r = 0.57 [...]")
         "reason": reason,
