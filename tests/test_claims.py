@@ -302,3 +302,28 @@ def test_real_registry_claim_2_counts_censored_runs_and_puts_a_net_above_the_ban
     assert by_variant["sine"]["verdict"] == "out of regime"
     assert "initial spectral centroid / top of the band = 2.24" in by_variant["sine"]["verdict_label"]
     assert claim["verdict"] == "inconclusive"  # sine's part of "all three" was not tested
+
+
+def test_real_registry_judges_a_user_variant_of_exp1_as_the_gaussian_and_sine_nets_and_never_in_the_verdict(tmp_path):
+    """Claim 1's user rows: one per variant of yours (user_variant), on its own runs only; the paper's verdict is
+    the same with and without them."""
+    runs = []
+    for variant, hf_slope, mse_slope in (("relu", -0.01, -0.1), ("gaussian", 0.1, 0.1), ("sine", 0.1, 0.1),
+                                         ("mine", 0.1, -0.1)):  # mine gains HF energy but interpolates better
+        for seed in range(4):
+            for depth in (2, 4, 6, 8):
+                run = {"variant": variant, "seed": seed, "depth": depth, "met_protocol": True,
+                       "hf_fraction_init": 0.3 + hf_slope * depth + 0.001 * seed,
+                       "test_mse": 1.0 + mse_slope * depth + 0.001 * seed}
+                runs.append(run | ({"user_variant": variant} if variant == "mine" else {}))
+    registry = load_registry(REPO / "config/claims.yaml")
+    files = [write_metrics(tmp_path, "fig1_depth", {"runs": runs})]
+    claim = {c["id"]: c for c in evaluate_claims(registry, files)}["1"]
+    yours = {c["check"]: c for c in claim["checks"] if c.get("kind") == "user"}
+    assert set(yours) == {"your variant's high-frequency energy at init grows with depth [user_variant=mine]",
+                          "your variant's test MSE grows with depth [user_variant=mine]"}
+    assert yours["your variant's high-frequency energy at init grows with depth [user_variant=mine]"]["verdict"] == \
+        "reproduced"
+    assert yours["your variant's test MSE grows with depth [user_variant=mine]"]["verdict"] == "not reproduced"
+    # the paper's six checks hold; your row's "not reproduced" is not theirs
+    assert claim["verdict"] == "reproduced", [(c["check"], c["verdict"]) for c in claim["checks"]]

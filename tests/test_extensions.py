@@ -178,7 +178,7 @@ def test_the_example_is_measured_and_judged_beside_the_paper_variants(example):
     detail = (example / "results/report/claims_detail.md").read_text()
     for variant in ("e_gaussian_orthogonal_small", "f_gaussian_orthogonal_large"):
         rows = [line for line in detail.splitlines() if f"user_init={variant}" in line]
-        assert len(rows) == 2 and all("your init:" in row for row in rows), rows
+        assert len(rows) == 2 and all("yours:" in row for row in rows), rows
     assert "3c keeps more high-frequency energy than 3d" in detail  # beside the paper's checks
     html = (example / "results/report/index.html").read_text()
     assert "user_init=f_gaussian_orthogonal_large" in html

@@ -20,7 +20,7 @@ from initgen.experiments.sensitivity import (
     sweep_setting,
     variant_job,
 )
-from initgen.reporting.sensitivity import choices_table, choose_values, evaluate_setting, summary_text
+from initgen.reporting.sensitivity import at_chosen_values, choices_table, choose_values, evaluate_setting, summary_text
 
 EXPERIMENT = {
     "target": {"freqs": [1.0], "amps": [1.0]},
@@ -192,7 +192,13 @@ def test_a_lost_value_is_chosen_by_feasibility_alone_and_its_verdicts_read_after
     # moving the feasibility moves the choice, whatever the verdicts
     grid[3] = (grid[3][0], True)
     assert choose_values(grid, {"1": claim})["omega"] | {} == choose_values(grid, {})["omega"] | {
-        "verdicts_at_chosen": {"1": "Z"}}
+        "verdicts_at_chosen": {"1": "Z"}, "claims": ["1"]}
+    # the claims table's column: the verdict at each chosen value of a parameter the claim depends on
+    choices = choose_values(grid, {"1": claim})
+    assert at_chosen_values(choices, 1) == "omega 30: Z"  # sigma, width, band: no setting of claim 1 varies them
+    choices["width"]["claims"] = ["1"]
+    assert at_chosen_values(choices, "1") == "omega 30: Z; width: none feasible"
+    assert at_chosen_values(choices, "2") == "not varied"
 
 
 def test_the_default_config_is_one_setting_of_the_summary_wherever_it_is_listed(tmp_path):

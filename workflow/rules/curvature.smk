@@ -125,6 +125,7 @@ if DEEP_HESSIAN and DEEP_HESSIAN["datasets"]:
             train_json="results/deep/{dataset}/{model}/{init}/seed{seed}/train.json",
             data=get_prepared_data,
             code=code("deep-hessian"),
+            user_code=get_deep_user_code,
         output:
             DEEP_HESSIAN_RUN,
         params:

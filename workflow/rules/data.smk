@@ -95,3 +95,33 @@ rule data_prepare:
         "initgen data-prepare {wildcards.name} --data-root {params.root:q} --options {params.options}"
         " {params.checksum} > {log} 2>&1"
         " || (cat {log} >&2; exit 1)"
+
+
+# Datasets of yours (config extensions.datasets.<name>: path/to/file.py:function; README "Your own study"): no
+# download; the same preparation step calls your function with data.<name> and writes the same files.
+USER_DATASETS = (config.get("extensions") or {}).get("datasets") or {}
+
+if USER_DATASETS:
+
+    rule data_prepare_user:
+        input:
+            user_code=get_user_dataset_code,  # editing your file reruns this preparation only
+            code=code("data-prepare"),
+        output:
+            train=f"{DATA_ROOT}/prepared/{{name}}/train.pt",
+            test=f"{DATA_ROOT}/prepared/{{name}}/test.pt",
+        log:
+            "logs/data/prepare_{name}.log",
+        benchmark:
+            "logs/benchmark/data/prepare_{name}.tsv"
+        wildcard_constraints:
+            name="|".join(USER_DATASETS),
+        params:
+            options=get_data_options,
+            root=lambda w, output: str(Path(output.train).parent.parent.parent),
+            reference=lambda w: USER_DATASETS[w.name],
+        conda:
+            ENV
+        shell:
+            "initgen data-prepare {wildcards.name} --reference {params.reference:q} --data-root {params.root:q}"
+            " --options {params.options} > {log} 2>&1 || (cat {log} >&2; exit 1)"

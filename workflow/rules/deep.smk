@@ -20,6 +20,7 @@ rule deep_pretrain:
     input:
         data=get_prepared_data,
         code=code("deep-pretrain"),
+        user_code=get_deep_user_code,
     output:
         checkpoint=deep_checkpoint("pretrained"),
         json=f"results/deep/{DEEP_RUN}/pretrain.json",
@@ -75,6 +76,7 @@ rule deep_input_gradients:
         data=get_prepared_data,
         pretrained=get_deep_pretrained_checkpoints,
         code=code("deep-input-gradients"),
+        user_code=get_deep_user_code,
     output:
         "results/deep/{dataset}/{model}/{init}/input_gradients.npz",
     params:

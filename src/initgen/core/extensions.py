@@ -12,9 +12,11 @@ reference may stand, and what the function is called with (README, "Your own stu
     model       extensions: {models: {name: "my_study/models.py:fn"}}, the name then listed in deep.datasets
                 fn(num_classes, channels, image_size) -> torch.nn.Module: images [N, C, S, S] -> logits [N, classes]
     dataset     extensions: {datasets: {name: "my_study/data.py:fn"}}
-                fn(options) -> {"train": (images, labels), "test": (images, labels)}: uint8 [N, C, H, W], int64 [N]
+                fn(options) -> {"train": (images, labels), "test": (images, labels)}: uint8 [N, C, S, S], int64 [N]
+                  options: config data.<name> ({} without it); prepared by rule data_prepare_user (data/registry.py)
 
-`check_config` runs when the workflow starts (before any job) and in `initgen validate-config`: it imports each
+`check_config` runs when the workflow starts (before any job) and in `initgen validate-config`: every model and
+dataset name in deep.datasets (deep_hessian, deep.corruption) is built in or yours (`check_names`); it imports each
 file, finds the function, binds the documented arguments to its signature and calls it once on a tiny shape; any
 problem is a ConfigError naming the config key, so a bad reference writes nothing.
 """
@@ -139,6 +141,14 @@ def check_model(reference: str, key: str, num_classes: int = 10, channels: int =
 
 def check_dataset(reference: str, options: dict, key: str) -> Callable:
     """Builds the dataset once (the reference check of a dataset is its whole build: keep it small)."""
+    build_dataset(reference, options, key)
+    return load_function(reference, key)
+
+
+def build_dataset(reference: str, options: dict, key: str) -> dict:
+    """Your dataset's splits {"train": (images, labels), "test": ...}, checked: what its preparation step writes
+    (initgen.data.registry.prepare) and what check_config builds once. Images uint8 [N, C, S, S], square and of
+    one shape in both splits (a model is built for one input shape); labels int64 [N], 0 or more."""
     import torch
 
     function = load_function(reference, key)
@@ -146,15 +156,65 @@ def check_dataset(reference: str, options: dict, key: str) -> Callable:
     splits = _call(function, key, options)
     if not isinstance(splits, dict) or set(splits) != {"train", "test"}:
         raise ConfigError(f"config key {key}: {function.__name__} must return {{'train': ..., 'test': ...}}")
+    shapes = set()
+
+    def described(value):
+        return f"{getattr(value, 'dtype', type(value).__name__)} {tuple(getattr(value, 'shape', ()))}"
+
     for split, pair in splits.items():
         images, labels = pair
-        if images.dtype != torch.uint8 or images.dim() != 4:
-            raise ConfigError(f"config key {key}: {split} images must be uint8 [N, C, H, W], got "
-                              f"{images.dtype} {tuple(images.shape)}")
-        if labels.dtype != torch.int64 or tuple(labels.shape) != (images.shape[0],):
+        if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.dim() != 4:
+            raise ConfigError(f"config key {key}: {split} images must be uint8 [N, C, H, W], got {described(images)}")
+        if images.shape[0] == 0 or images.shape[2] != images.shape[3]:
+            raise ConfigError(f"config key {key}: {split} images must be square and at least one, got "
+                              f"{tuple(images.shape)}")
+        if (not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64
+                or tuple(labels.shape) != (images.shape[0],)):  # fmt: skip
             raise ConfigError(f"config key {key}: {split} labels must be int64 [N] (N = {images.shape[0]}), got "
-                              f"{labels.dtype} {tuple(labels.shape)}")
-    return function
+                              f"{described(labels)}")
+        if int(labels.min()) < 0:
+            raise ConfigError(f"config key {key}: {split} labels must be 0 or more (classes 0..K-1)")
+        shapes.add(tuple(images.shape[1:]))
+    if len(shapes) != 1:
+        raise ConfigError(f"config key {key}: train and test images differ in shape: {sorted(shapes)}")
+    return splits
+
+
+def check_names(config: dict) -> None:
+    """Every dataset and model the deep blocks name is built in or yours (extensions); a name of yours does not
+    shadow a built-in one; every data.<name> block belongs to a dataset. ConfigError naming the key."""
+    from initgen.pipeline.artifacts import DATASETS, MODELS
+
+    extensions = config.get("extensions") or {}
+    yours = {"models": extensions.get("models") or {}, "datasets": extensions.get("datasets") or {}}
+    for kind, built_in in (("models", MODELS), ("datasets", DATASETS)):
+        for name in yours[kind]:
+            if name in built_in:
+                raise ConfigError(f"config key extensions.{kind}.{name}: {name!r} is a built-in {kind[:-1]}; "
+                                  f"name yours differently")
+    datasets, models = set(DATASETS) | set(yours["datasets"]), set(MODELS) | set(yours["models"])
+
+    def known(name, names, kind, key):
+        if name not in names:
+            built_in = ", ".join(sorted(names - set(yours[f"{kind}s"])))
+            raise ConfigError(f"config key {key}: unknown {kind} {name!r} (built in: {built_in}); yours go in "
+                              f"extensions.{kind}s (README, Your own study)")
+
+    deep = config.get("deep") or {}
+    for block, prefix in ((deep.get("datasets") or {}, "deep.datasets"),
+                          ((config.get("deep_hessian") or {}).get("datasets") or {}, "deep_hessian.datasets")):
+        for dataset, names in block.items():
+            known(dataset, datasets, "dataset", f"{prefix}.{dataset}")
+            for index, model in enumerate(names or []):
+                known(model, models, "model", f"{prefix}.{dataset}[{index}]")
+    corruption = deep.get("corruption") or {}
+    if corruption:
+        known(corruption["dataset"], datasets, "dataset", "deep.corruption.dataset")
+        known(corruption["model"], models, "model", "deep.corruption.model")
+    settings = {"root", "rehearsal", "checksums"}
+    for name in (config.get("data") or {}):
+        if name not in settings:
+            known(name, datasets, "dataset", f"data.{name}")
 
 
 def references(node, path: tuple = ()):
@@ -175,6 +235,7 @@ def check_config(config: dict) -> dict:
     """Raise ConfigError for the first bad reference in `config`, naming its key (see the module docstring)."""
     from initgen.core.config import key_path
 
+    check_names(config)
     for path, kind, reference, block in references(config):
         key = key_path(path)
         if kind == "init":

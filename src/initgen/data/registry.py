@@ -9,6 +9,11 @@ A prepared split is a dict {"images": uint8 tensor, "labels": int64 tensor}, sav
 loaded with torch.load(weights_only=True). `mean`/`std` are per channel, for pixels scaled to [0, 1]
 (train-split statistics). Per-dataset options (config `data.<name>`) go to `prepare` and, for imagenet's
 image size, to `dataset_info`.
+
+A dataset of yours (config extensions.datasets.<name>: path/to/file.py:function, README "Your own study") has no
+download; `prepare(name, ..., reference=...)` calls your function with the options, checks the splits and writes
+them like a built-in's. Its `dataset_info` is read from the prepared files (classes: largest label + 1, mean/std of
+the train split), so a training job needs nothing but the files.
 """
 
 from __future__ import annotations
@@ -120,6 +125,10 @@ DATASETS = {
 }
 
 
+def is_built_in(name: str) -> bool:
+    return name in DATASETS
+
+
 def get(name: str) -> Dataset:
     if name not in DATASETS:
         raise UserFacingError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
@@ -130,8 +139,11 @@ def names() -> list[str]:
     return sorted(DATASETS)
 
 
-def dataset_info(name: str, options: dict | None = None) -> dict:
-    """num_classes, channels, image_size, mean, std (per channel, pixels in [0, 1]) of a dataset."""
+def dataset_info(name: str, options: dict | None = None, data_root: str | Path | None = None) -> dict:
+    """num_classes, channels, image_size, mean, std (per channel, pixels in [0, 1]) of a dataset; one of yours
+    (not built in) from its prepared files under `data_root`."""
+    if not is_built_in(name) and data_root is not None:
+        return _prepared_info(name, data_root)
     dataset = get(name)
     image_size = (
         (options or {}).get("image_size", dataset.image_size) if name == "imagenet" else dataset.image_size
@@ -142,6 +154,19 @@ def dataset_info(name: str, options: dict | None = None) -> dict:
         "image_size": image_size,
         "mean": list(dataset.mean),
         "std": list(dataset.std),
+    }
+
+
+def _prepared_info(name: str, data_root: str | Path) -> dict:
+    images, labels = load_split(name, "train", data_root)
+    _, test_labels = load_split(name, "test", data_root)
+    pixels = images.float().div_(255).transpose(0, 1).flatten(1)  # [C, N * H * W]
+    return {
+        "num_classes": int(max(labels.max(), test_labels.max())) + 1,
+        "channels": int(images.shape[1]),
+        "image_size": int(images.shape[2]),
+        "mean": pixels.mean(1).tolist(),
+        "std": pixels.std(1).clamp_min(1e-6).tolist(),  # a constant channel must not divide by zero
     }
 
 
@@ -191,14 +216,23 @@ def download(
 
 
 def prepare(
-    name: str, data_root: str | Path = "data", options: dict | None = None, checksum: str | None = None
+    name: str, data_root: str | Path = "data", options: dict | None = None, checksum: str | None = None,
+    reference: str | None = None,
 ) -> Path:
-    """Build data/prepared/<name>/{train,test}.pt from the raw input; returns that folder.
+    """Build data/prepared/<name>/{train,test}.pt from the raw input (or, given `reference`, from your function:
+    extensions.datasets.<name>); returns that folder.
 
     All or nothing: the archive is verified and both splits are built in memory before anything is written,
     each file is written atomically, and a failure removes what this call wrote. Raises UserFacingError for
     a missing, damaged or unsafe archive.
     """
+    if reference is not None:
+        if is_built_in(name):
+            raise UserFacingError(f"{name!r} is a built-in dataset: it takes no --reference")
+        from initgen.core.extensions import build_dataset  # the same checks as check_config's
+
+        splits = build_dataset(reference, dict(options or {}), f"extensions.datasets.{name}")
+        return _write_splits(prepared_dir(name, data_root), splits)
     dataset = get(name)
     options = _options(dataset, options)
     if dataset.archive is None:
@@ -253,8 +287,8 @@ def _write_splits(folder: Path, splits: dict) -> Path:
 
 
 def load_split(name: str, split: str, data_root: str | Path = "data", device: str | torch.device = "cpu"):
-    """The whole split in memory as (images uint8 [N, C, H, W], labels int64 [N]) on `device`."""
-    get(name)
+    """The whole split in memory as (images uint8 [N, C, H, W], labels int64 [N]) on `device` (a dataset of
+    yours too: any name with prepared files)."""
     if split not in SPLITS:
         raise UserFacingError(f"unknown split {split!r} of dataset {name!r}; known: {', '.join(SPLITS)}")
     path = prepared_dir(name, data_root) / f"{split}.pt"
@@ -278,6 +312,9 @@ def _parse_cli(argv: list[str], prog: str, description: str):
     )
     parser.add_argument("--options", default="{}", help="the dataset's config block data.<name> as JSON")
     parser.add_argument("--checksum", default=None, help="override the official checksum, 'md5:<hex>'")
+    if prog.endswith("prepare"):
+        parser.add_argument("--reference", default=None,
+                            help="a dataset of yours: path/to/file.py:function (config extensions.datasets.<name>)")
     if prog.endswith("download"):
         parser.add_argument("--mirror", default=None,
                             help="a local folder holding the archive under its official name (config data.rehearsal)")
@@ -296,10 +333,10 @@ def cli_download(argv: list[str]) -> int:
 
 
 def cli_prepare(argv: list[str]) -> int:
-    """`initgen data-prepare NAME [--data-root data] [--options JSON] [--checksum md5:HEX]`"""
+    """`initgen data-prepare NAME [--data-root data] [--options JSON] [--checksum md5:HEX | --reference FILE:FN]`"""
     args = _parse_cli(argv, "initgen data-prepare", "Unpack a downloaded dataset into <data-root>/prepared as "
                       "uint8 tensors per split.")
-    folder = prepare(args.name, args.data_root, options=args.options, checksum=args.checksum)
+    folder = prepare(args.name, args.data_root, options=args.options, checksum=args.checksum, reference=args.reference)
     for split in SPLITS:
         images, labels = load_split(args.name, split, args.data_root)
         print(

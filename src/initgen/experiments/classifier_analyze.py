@@ -134,6 +134,7 @@ def fig6_metrics(gradient_files: list[str], out_dir) -> dict:
             "seed": int(s),
             "bandwidth": float(b),
         }
+        | ({"user_model": str(e["user_model"])} if "user_model" in e else {})  # a model of yours: claims
         for e in entries
         for s, b in zip(e["seeds"], e["bandwidth"], strict=True)
     ]

@@ -27,7 +27,7 @@ from initgen.core.files import read_json, write_json
 from initgen.core.runtime import add_runtime_arguments, setup
 from initgen.data.loader import InMemoryBatches
 from initgen.data.registry import dataset_info, load_split
-from initgen.experiments.classifier_train import initial_model
+from initgen.experiments.classifier_train import initial_model, user_model
 from initgen.models.zoo import display_name
 from initgen.pipeline.artifacts import INITS
 from initgen.reporting.formatting import mean_pm_std, percent
@@ -52,14 +52,14 @@ def train_subset(images: torch.Tensor, labels: torch.Tensor, samples: int | None
 def run_hessian(job: dict, checkpoint: str, train_json: str, settings: dict, device: torch.device) -> dict:
     """One trained run's curvature record. job: {dataset, model, init, seed, data_root, data_options, samples}."""
     summary = read_json(train_json)
-    record = {k: job[k] for k in ("dataset", "model", "init", "seed")} | {
+    record = {k: job[k] for k in ("dataset", "model", "init", "seed")} | user_model(job) | {
         "train_accuracy": summary.get("train_acc"),
         "test_accuracy": summary.get("test_acc"),
         "diverged": bool(summary.get("diverged", False)),
     }
     if record["diverged"]:  # nothing to measure; recorded as such, the DAG goes on
         return record | dict.fromkeys(("trace", "trace_stderr", "top_eigenvalue", "expected_eigenvalue"))
-    info = dataset_info(job["dataset"], job.get("data_options"))
+    info = dataset_info(job["dataset"], job.get("data_options"), job["data_root"])
     model = initial_model(job, info)
     state = load_checkpoint(checkpoint)
     restore(state, model, restore_rng=False)

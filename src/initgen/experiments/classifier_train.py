@@ -33,7 +33,7 @@ from initgen.core.errors import ConfigError, UserFacingError
 from initgen.core.files import rows_csv, save_npz, write_json, write_text
 from initgen.core.runtime import add_runtime_arguments, setup
 from initgen.data.registry import dataset_info, load_split
-from initgen.models.zoo import build_model
+from initgen.models.zoo import build_model, parameter_count
 from initgen.pipeline.artifacts import corruption_fraction
 from initgen.training.classifier import train_classifier
 
@@ -62,11 +62,18 @@ def corrupt_labels(labels: torch.Tensor, fraction: float, seed: int) -> torch.Te
 def initial_model(job: dict, info: dict) -> torch.nn.Module:
     """The seeded random initialization a run starts from (built on the CPU: same weights on every device)."""
     torch.manual_seed(job["seed"])
-    return build_model(job["model"], info["num_classes"], info["channels"], info["image_size"])
+    return build_model(job["model"], info["num_classes"], info["channels"], info["image_size"],
+                       job.get("user_models"))
+
+
+def user_model(job: dict) -> dict:
+    """{"user_model": name} for a model of yours (config extensions.models), so the claims registry shows its
+    runs as yours (kind: user), never as the paper's; {} for a built-in model."""
+    return {"user_model": job["model"]} if job["model"] in (job.get("user_models") or {}) else {}
 
 
 def _data(job: dict, device: torch.device):
-    info = dataset_info(job["dataset"], job.get("data_options"))
+    info = dataset_info(job["dataset"], job.get("data_options"), job["data_root"])
     train = load_split(job["dataset"], "train", job["data_root"], device)
     test = load_split(job["dataset"], "test", job["data_root"], device)
     return info, train, test
@@ -89,6 +96,7 @@ def _summary(job: dict, result: dict, extra: dict | None = None) -> dict:
     )
     return (
         {k: job[k] for k in ("dataset", "model", "init", "seed")}
+        | user_model(job)
         | {k: result[k] for k in keys if k in result}
         | dict(extra or {})
     )
@@ -167,7 +175,7 @@ def _fit_and_save(phase, job, model, train, test, info, device, out_checkpoint, 
             progress=progress,
             description=f"{phase} {job['dataset']}/{job['model']}/{job['init']}/seed{job['seed']}",
         )
-    summary = _summary(job, result, extra)
+    summary = _summary(job, result, (extra or {}) | {"parameters": parameter_count(model)})
     save_checkpoint(
         out_checkpoint,
         model,
@@ -192,7 +200,7 @@ def run_input_gradients(
     seed the bandwidth (mean |gradient|), each image's bandwidth, and a seeded sample of gradient values
     for histograms.
     """
-    info = dataset_info(job["dataset"], job.get("data_options"))
+    info = dataset_info(job["dataset"], job.get("data_options"), job["data_root"])
     images, _ = load_split(job["dataset"], "test", job["data_root"], "cpu")
     generator = torch.Generator().manual_seed(IMAGE_SUBSET_SEED)
     subset = torch.randperm(images.shape[0], generator=generator)[: job["images"]]
@@ -225,7 +233,7 @@ def run_input_gradients(
         arrays["bandwidth"].append(bandwidth(grads))
         arrays["per_image"].append(per_image_bandwidth(grads))
         arrays["sample"].append(values[np.sort(pick)])
-    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    arrays = {k: np.asarray(v) for k, v in arrays.items()} | {k: np.asarray(v) for k, v in user_model(job).items()}
     save_npz(out, **arrays)
     return arrays
 

@@ -66,6 +66,7 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
             conv = convergence_steps(rel_error, data["snapshot_steps"], threshold)  # [D, M, K]
         train_spec = _train_spec(name, data, experiment)
         yours = _user_init(data)
+        your_variant = yours or _user_activation(data)
         for d, depth in enumerate(data["depths"]):
             for m, seed in enumerate(data["seeds"]):
                 final = data["predictions"][d, m, -1]
@@ -91,6 +92,8 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
                 }
                 if yours:  # claims judge your inits (kind: user checks, for_each: user_init) beside the paper's
                     run["user_init"] = name
+                if your_variant:  # claim 1 judges any variant of yours, init or activation (for_each: user_variant)
+                    run["user_variant"] = name
                 if final.shape[-1] == 1:
                     run["test_mse"] = float(np.mean((final[:, 0] - data["target_grid"]) ** 2))
                 if np.isfinite(data["pretrain_final_loss"][d, m]):
@@ -132,7 +135,8 @@ def analyze_experiment(artifact: str, experiment: dict, trained: dict[str, dict]
                 )
             trends[name] = {key: {"per_seed": vals, "summary": summarize(vals, kind="correlation")}
                             for key, vals in trend.items()}
-    ids = {"variant", "depth", "seed", "status", "met_protocol", "band_top", "user_init"}  # band_top: the config's
+    ids = {"variant", "depth", "seed", "status", "met_protocol", "user_init", "user_variant",
+           "band_top"}  # band_top: the config's
     metric_keys = sorted({k for r in runs for k in r} - ids)
     group = ["variant", "depth"] if any(len(d["depths"]) > 1 for d in trained.values()) else ["variant"]
     valid_runs = [r for r in runs if r["met_protocol"]]
@@ -171,6 +175,11 @@ def _user_init(data: dict) -> bool:
         return False
     init = npz_job(data)["variant"]["init"]
     return is_reference(init["kind"]) or is_reference((init.get("base") or {}).get("kind"))
+
+
+def _user_activation(data: dict) -> bool:
+    """Whether the variant's activation is your own function (path/to/file.py:function)."""
+    return "job" in data and is_reference(npz_job(data)["variant"]["model"].get("activation"))
 
 
 def _train_spec(name: str, data: dict, experiment: dict) -> dict:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from initgen.core.errors import ConfigError
+from initgen.core.extensions import load_function
 
 SMALL_INPUT_MIN = 32  # five 2x down-samplings (VGG) still leave a 1x1 map
 LARGE_INPUT_MIN = 128  # from here on the ImageNet stems (stride 2 + max-pool) are used
@@ -349,8 +350,14 @@ def names() -> list[str]:
     return list(MODELS)
 
 
-def build_model(name: str, num_classes: int, channels: int, image_size: int) -> nn.Module:
-    """A freshly initialized model (seed torch first for reproducible weights)."""
+def build_model(name: str, num_classes: int, channels: int, image_size: int,
+                user_models: dict | None = None) -> nn.Module:
+    """A freshly initialized model (seed torch first for reproducible weights). `user_models`: config
+    extensions.models (name -> path/to/file.py:function, README "Your own study"), where a name of yours is
+    resolved; a job carries only its own model's entry, so other files are not its inputs."""
+    if name in (user_models or {}):
+        function = load_function(user_models[name], f"extensions.models.{name}")
+        return function(num_classes, channels, image_size)
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r} (config key deep.datasets); known: {', '.join(MODELS)}")
     if name in PAPER_MODELS and image_size < SMALL_INPUT_MIN:

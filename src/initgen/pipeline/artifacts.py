@@ -4,6 +4,8 @@ The Snakemake rules files import this module at plan time (workflow/rules/common
 an output path the workflow plans and the file a step writes cannot drift apart.
     INITS                        the two inits of Table 1/3 and Fig 6: random, highbw
     RELATED_ARTIFACTS            the related papers' artifacts: asi, linear_imbalance, linear_width
+    MODELS, DATASETS             the built-in classifier and dataset names (zoo.py, data/registry.py; yours:
+                                 config `extensions`, initgen.core.extensions)
     init_name(p)                 the init that pre-trains with a fraction p of the labels shuffled (1 -> highbw)
     corruption_fraction(init)    the inverse: None for random, 1 for highbw, p for corrupt<p>
     corruption_inits(fractions)  the inits of the label-corruption sweep, in the order of its fractions
@@ -19,6 +21,11 @@ from initgen.core.errors import ConfigError
 
 INITS = ("random", "highbw")
 RELATED_ARTIFACTS = ("asi", "linear_imbalance", "linear_width")
+# Built-in names, here so config checks need not import torch; tests/test_extensions.py checks they match
+# initgen.models.zoo.MODELS and initgen.data.registry.DATASETS.
+MODELS = ("vgg11", "vgg16", "alexnet", "efficientnet_b0", "densenet121", "resnet18", "resnet50", "senet18",
+          "convmixer", "small_cnn", "mlp")
+DATASETS = ("digits", "cifar10", "cifar100", "tinyimagenet", "imagenet")
 
 
 def corruption_fraction(init: str) -> float | None:

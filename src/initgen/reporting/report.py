@@ -34,6 +34,7 @@ from initgen.pipeline.artifacts import caption_path
 from initgen.reporting.claims.registry import load_registry
 from initgen.reporting.claims.tables import claims_frame, summary_frame
 from initgen.reporting.claims.verdicts import check_sanity, evaluate_claims
+from initgen.reporting.sensitivity import at_chosen_values
 from initgen.reporting.tables import write_table
 
 VERDICT_COLORS = {"reproduced": "#c8e6c9", "not reproduced": "#ffcdd2", "inconclusive": "#fff3c4", "not run": "#e0e0e0",
@@ -254,9 +255,12 @@ def build_report(
     summary = summary_frame(verdicts)
     sensitivity = [p for paths in artifacts.values() for p in paths if p.name == "sensitivity.json"]
     if sensitivity:  # each verdict beside how it depends on our choices (target `sensitivity`)
-        by_claim = read_json(sensitivity[0])["claims"]
+        grid = read_json(sensitivity[0])
         summary.insert(summary.columns.get_loc("Verdict") + 1, "Across the sensitivity grid",
-                       [by_claim.get(str(c), {}).get("summary", "not varied") for c in summary["Claim"]])
+                       [grid["claims"].get(str(c), {}).get("summary", "not varied") for c in summary["Claim"]])
+        # the verdict where each lost value is set by feasibility alone (results/sensitivity/choices)
+        summary.insert(summary.columns.get_loc("Verdict") + 2, "At the values chosen by feasibility",
+                       [at_chosen_values(grid.get("choices", {}), c) for c in summary["Claim"]])
     protocol_table = protocol_frame(metrics_files)
     details = claims_frame(verdicts)
     write_table(summary, out_dir / "claims", "Paper claims: verdict per claim (checks in claims_detail).")

@@ -187,10 +187,27 @@ def choose_values(setting_feasible: list[tuple[dict, bool]], per_claim: dict) ->
         verdicts = {claim_id: s["verdict"] for claim_id, claim in per_claim.items() for s in claim["settings"]
                     if chosen is not None and s["artifact"] in entry["artifacts"]
                     and (chosen in default if s["default"] else (s["parameter"], s["value"]) == here)}  # fmt: skip
+        claims = sorted({claim_id for claim_id, claim in per_claim.items() for s in claim["settings"]
+                         if s["parameter"] == parameter and not s["default"]})  # fmt: skip
         out[parameter] = {"what": entry["what"], "rule": rule_text, "why": entry["why"],
                           "values": list(entry["values"]), "feasible": feasible, "chosen": chosen,
-                          "default": default[0] if default else None, "verdicts_at_chosen": verdicts}  # fmt: skip
+                          "default": default[0] if default else None, "verdicts_at_chosen": verdicts,
+                          "claims": claims}  # fmt: skip
     return out
+
+
+def at_chosen_values(choices: dict, claim_id) -> str:
+    """A claim's verdict at each value chosen by feasibility, for the claims table: 'what value: verdict' per
+    parameter the claim depends on ('what: none feasible' where no value can be fitted)."""
+    parts = []
+    for c in choices.values():
+        if str(claim_id) not in c.get("claims", ()):
+            continue
+        if c["chosen"] is None:
+            parts.append(f"{c['what']}: none feasible")
+        else:
+            parts.append(f"{c['what']} {c['chosen']}: {c['verdicts_at_chosen'].get(str(claim_id), 'not scored')}")
+    return "; ".join(parts) or "not varied"
 
 
 def choices_table(choices: dict) -> pd.DataFrame:

@@ -41,4 +41,5 @@ def get_deep_hessian_job(wildcards):
             "data_root": config["data"]["root"],
             "data_options": config["data"].get(wildcards.dataset, {}),
         }
+        | user_model_job(wildcards.model)
     )

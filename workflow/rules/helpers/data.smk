@@ -30,3 +30,8 @@ def get_download_source_args(name):
     if checksum:
         args.append(f"--checksum {checksum}")
     return " ".join(args)
+
+
+def get_user_dataset_code(wildcards):
+    """Your dataset's file (and the initgen modules it imports): an input of its preparation job only."""
+    return reference_files((config.get("extensions") or {}).get("datasets", {}).get(wildcards.name), LIBRARY)

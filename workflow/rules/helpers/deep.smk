@@ -15,7 +15,20 @@ def get_deep_job(wildcards, phase):
             "compile": DEEP["compile"],  # defaults: workflow/schemas/config.schema.yaml
             "checkpoint_every": DEEP["checkpoint_every"],
         }
+        | user_model_job(wildcards.model)
     )
+
+
+def user_model_job(model):
+    """{"user_models": {model: reference}} for a model of yours (config extensions.models), else {}: a built-in
+    model's job (and so its command) is the same with or without models of yours."""
+    models = (config.get("extensions") or {}).get("models") or {}
+    return {"user_models": {model: models[model]}} if model in models else {}
+
+
+def get_deep_user_code(wildcards):
+    """Your model's file (and the initgen modules it imports): an input of exactly the jobs that build it."""
+    return reference_files(user_model_job(wildcards.model), LIBRARY)
 
 
 DEEP_RUN = "{dataset}/{model}/{init}/seed{seed}"  # one classifier run: its checkpoints, results and logs
@@ -49,7 +62,11 @@ def train_csvs(dataset, models, inits):
 
 
 def get_deep_train_inputs(wildcards):
-    inputs = {"data": prepared_files(wildcards.dataset), "code": code("deep-train")}
+    inputs = {
+        "data": prepared_files(wildcards.dataset),
+        "code": code("deep-train"),
+        "user_code": get_deep_user_code(wildcards),
+    }
     if wildcards.init != "random":
         inputs["pretrained"] = deep_checkpoint("pretrained", wildcards)
     return inputs
@@ -73,7 +90,7 @@ def get_deep_gradient_job(wildcards):
         "data_root": config["data"]["root"],
         "data_options": config["data"].get(wildcards.dataset, {}),
     }
-    return as_arg(job | DEEP["input_gradients"])
+    return as_arg(job | DEEP["input_gradients"] | user_model_job(wildcards.model))
 
 
 def corruption_sweep_inits():

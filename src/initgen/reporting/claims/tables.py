@@ -39,7 +39,9 @@ def _check_verdict(check: dict) -> str:
     if kind == "sanity":
         return f"sanity: {'holds' if check['verdict'] == 'reproduced' else check['verdict']}"
     label = check.get("verdict_label", check["verdict"])
-    return f"your init: {label}" if kind == "user" else label
+    if kind == "user":  # your init or activation (claims 1 and 3) or your model (claims 4 and 6)
+        return f"your model {check['user_model']}: {label}" if "user_model" in check else f"yours: {label}"
+    return label
 
 
 def _quote(quote: dict | None) -> str:

@@ -148,9 +148,15 @@ def expand_for_each(check: dict, metrics: dict, source: str) -> list[dict]:
     kind = next(iter(set(check["values"]) & VALUE_KINDS))
     if kind == "path":
         raise ClaimsError(f"check {check['name']!r}: for_each needs run values (runs, paired, trend, correlation)")
-    found = sorted({tuple(r[k] for k in keys) for r in _runs(metrics, source) if all(k in r for k in keys)}, key=str)
+    runs = _runs(metrics, source)
+    if check.get("kind") != "user":  # a model of yours gets its groups from its own (kind: user) checks only
+        paper = [r for r in runs if "user_model" not in r]
+        if runs and not paper:
+            return []  # only models of yours in this artifact: the paper's check has no row here
+        runs = paper
+    found = sorted({tuple(r[k] for k in keys) for r in runs if all(k in r for k in keys)}, key=str)
     if not found and check.get("kind") == "user":
-        return []  # no init of yours in this build: the check has no row
+        return []  # no init or model of yours in this build: the check has no row
     if not found:
         raise ClaimsError(f"{source}: no run has key(s) {keys} (for_each of check {check['name']!r})")
     copies = []

@@ -155,6 +155,7 @@ def evaluate_check(check: dict, metrics: dict, source: str, defaults: dict, by_a
         "excluded": failures,
         "n_to_decide": n_to_decide,
         "kind": check.get("kind", "evidence"),
+        **({"user_model": check["group"]["user_model"]} if "user_model" in (check.get("group") or {}) else {}),
         "verdict": verdict,
         "verdict_label": verdict_label,  # the verdict with what decided it ("out of regime: r = 0.57 [...]")
         "reason": reason,
@@ -193,7 +194,8 @@ def evaluate_claims(registry: dict, metrics_files: list[str | Path]) -> list[dic
                     # a short stable name for DVC's headline: claim id, the check's place in the claim, for_each
                     result["key"] = ".".join([f"claim{claim['id']}", str(position), *one.get("for_each_values", [])])
                     checks.append(result)
-        evidence = [c["verdict"] for c in checks if c.get("kind", "evidence") != "sanity"]
+        # sanity checks are no evidence; yours (kind: user: your inits and models) are shown, never decide the claim
+        evidence = [c["verdict"] for c in checks if c.get("kind", "evidence") not in ("sanity", "user")]
         out.append({"id": str(claim["id"]), "statement": claim["statement"], "source": claim["source"],
                     "verdict": combine(evidence), "checks": checks})
     return out
