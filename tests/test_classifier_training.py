@@ -34,13 +34,13 @@ def blobs(n=96, classes=3, size=4, seed=0):
 
 def test_learning_rate_schedules():
     base = {"lr": 0.1, "max_epochs": 10}
-    assert learning_rate(base | {"schedule": {"kind": "constant"}}, 7) == 0.1
-    step = base | {"schedule": {"kind": "step", "milestones": [3, 6], "gamma": 0.1}}
+    assert learning_rate(base | {"schedule": {"kind": "constant", "warmup_epochs": 0}}, 7) == 0.1
+    step = base | {"schedule": {"kind": "step", "milestones": [3, 6], "gamma": 0.1, "warmup_epochs": 0}}
     assert [round(learning_rate(step, e), 6) for e in (2, 3, 6)] == [0.1, 0.01, 0.001]
     assert math.isclose(
-        learning_rate(base | {"schedule": {"kind": "exponential", "gamma": 0.95}}, 2), 0.1 * 0.95**2
+        learning_rate(base | {"schedule": {"kind": "exponential", "gamma": 0.95, "warmup_epochs": 0}}, 2), 0.1 * 0.95**2
     )
-    cosine = base | {"schedule": {"kind": "cosine"}}
+    cosine = base | {"schedule": {"kind": "cosine", "warmup_epochs": 0}}  # defaults: filled by the schema
     assert learning_rate(cosine, 0) == 0.1 and math.isclose(learning_rate(cosine, 5), 0.05)
     warm = base | {"schedule": {"kind": "constant", "warmup_epochs": 3}}
     assert [learning_rate(warm, e) for e in range(4)] == pytest.approx([0.025, 0.05, 0.075, 0.1])

@@ -149,19 +149,18 @@ def test_the_schema_is_where_defaults_live_and_validation_fills_them():
 
 
 def test_a_schedule_gets_the_defaults_of_its_kind_from_the_schema():
-    """gamma and milestones depend on the schedule's kind; the schema fills them (training/classifier.py has no
-    copy), and a constant schedule gets nothing: the default config's deep job params, and results, stay as they
-    were."""
+    """gamma and milestones depend on the schedule's kind, warm-up does not; the schema fills them
+    (training/classifier.py has no copy): a constant schedule gets no warm-up."""
     from initgen.core.config import validate_config
     from initgen.training.classifier import learning_rate
 
     config = _default()
     assert validate_config(copy.deepcopy(config), REPO / "workflow/schemas/config.schema.yaml")["deep"]["train"][
-        "schedule"] == {"kind": "constant"}  # fmt: skip
+        "schedule"] == {"kind": "constant", "warmup_epochs": 0}  # fmt: skip
     config["deep"]["train"]["schedule"] = {"kind": "step", "milestones": [3]}
     config["deep"]["pretrain"]["schedule"] = {"kind": "exponential", "warmup_epochs": 1}
     filled = validate_config(config, REPO / "workflow/schemas/config.schema.yaml")["deep"]
-    assert filled["train"]["schedule"] == {"kind": "step", "milestones": [3], "gamma": 0.1}
+    assert filled["train"]["schedule"] == {"kind": "step", "milestones": [3], "gamma": 0.1, "warmup_epochs": 0}
     assert filled["pretrain"]["schedule"] == {"kind": "exponential", "warmup_epochs": 1, "gamma": 0.95}
     lr = filled["train"]["lr"]
     assert [learning_rate(filled["train"], epoch) for epoch in (2, 3)] == pytest.approx([lr, lr * 0.1])

@@ -7,12 +7,15 @@ knows exactly what to fix. Validation happens before any job runs, so a bad conf
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 
 import jsonschema
 import yaml
 
 from initgen.core.errors import ConfigError
+
+SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"  # the repository's
 
 
 def key_path(parts) -> str:
@@ -92,8 +95,13 @@ def coerce_numbers(value, schema: dict, root: dict | None = None):
     return value
 
 
-def load_schema(schema_path: str | Path) -> dict:
-    return yaml.safe_load(Path(schema_path).read_text())
+def load_schema(schema_path: str | Path = SCHEMA) -> dict:
+    return _load_schema(Path(schema_path).resolve(), Path(schema_path).stat().st_mtime_ns)
+
+
+@functools.cache
+def _load_schema(path: Path, mtime_ns: int) -> dict:
+    return yaml.safe_load(path.read_text())
 
 
 def validate_config(config: dict, schema_path: str | Path) -> dict:
@@ -104,6 +112,14 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_message(e) for e in errors))
     return fill_defaults(config, schema)
+
+
+def with_defaults(definition: str, settings: dict, schema_path: str | Path = SCHEMA) -> dict:
+    """A copy of `settings` (one block of the config, e.g. deep.train) with the defaults of the schema's
+    `$defs.<definition>` filled in: library callers that pass a block by hand get the defaults a validated config
+    gets, from the same one place."""
+    schema = load_schema(schema_path)
+    return fill_defaults(copy.deepcopy(settings), {"$defs": schema["$defs"], **schema["$defs"][definition]})
 
 
 def fill_defaults(config: dict, schema: dict) -> dict:

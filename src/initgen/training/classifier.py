@@ -28,36 +28,29 @@ import torch
 import torch.nn.functional as F
 
 from initgen.core.checkpoint import load_checkpoint, remove_stale_temporaries, restore, save_checkpoint
+from initgen.core.config import with_defaults
 from initgen.core.errors import ConfigError
 from initgen.core.progress import progress as progress_lines
 from initgen.data.loader import InMemoryBatches
 from initgen.training.sgd import SGD
 
-DEFAULTS = {
-    "momentum": 0.9,
-    "nesterov": False,
-    "weight_decay": 0.0,
-    "batch_size": 128,
-    "eval_batch_size": 1024,
-    "target_train_acc": 1.0,
-    "schedule": {"kind": "constant"},
-}
 TOP5_MIN_CLASSES = 100  # top-5 accuracy is reported for datasets with at least this many classes
 
 
 def settings_with_defaults(settings: dict) -> dict:
-    out = DEFAULTS | dict(settings)
+    """`settings` (config deep.train / deep.pretrain) with the schema's defaults for what it leaves out
+    (workflow/schemas/config.schema.yaml, $defs.classifier_training: the one place they live)."""
     for key in ("lr", "max_epochs"):
-        if key not in out:
+        if key not in settings:
             raise ConfigError(f"training settings need {key!r} (config keys deep.train / deep.pretrain)")
-    return out
+    return with_defaults("classifier_training", settings)
 
 
 def learning_rate(settings: dict, epoch: int) -> float:
     """The learning rate of `epoch` (0-based): a pure function of the epoch, so it resumes exactly. The schedule's
     defaults per kind (gamma, milestones) are filled by config validation (workflow/schemas/config.schema.yaml)."""
-    base, schedule = settings["lr"], settings.get("schedule") or {"kind": "constant"}
-    warmup = schedule.get("warmup_epochs", 0)  # optional: the schema fills none (config.schema.yaml says why)
+    base, schedule = settings["lr"], settings["schedule"]
+    warmup = schedule["warmup_epochs"]
     if epoch < warmup:
         return base * (epoch + 1) / (warmup + 1)
     kind = schedule["kind"]
