@@ -126,3 +126,22 @@ def test_an_undefined_model_stops_the_workflow_before_any_job(workflow_copy):
     assert result.returncode != 0
     assert "config key deep.datasets.bright[0]: unknown model 'tiny_nett'" in result.stdout + result.stderr
     assert not any((workflow_copy / d).exists() for d in ("results", "logs", "data", "checkpoints"))
+
+
+def test_plan_estimates_your_model_on_your_dataset_once_it_is_prepared(study, tmp_path, monkeypatch):
+    """`initgen plan` counts your model's FLOPs through its own function and reads your dataset's size and shape
+    from its prepared files; before they exist it says how to prepare them."""
+    from initgen.core.config import drop_nulled, load_config
+    from initgen.models.flops import forward_flops
+    from initgen.pipeline.plan import PlanError, training_cost
+
+    monkeypatch.chdir(study)  # references are relative to the workflow's root
+    config = drop_nulled(load_config("config/config.yaml", CASE / "config.yaml"))  # as `initgen plan` reads it
+    rows = {r["model"]: r for r in training_cost(config, [], "NVIDIA H100 80GB HBM3", 0.1)}
+    tiny = rows["tiny_net"]
+    assert tiny["input"] == "8x8" and tiny["images (at most)"] == (3 + 2 * 3) * 96  # epochs caps x 96 train images
+    assert tiny["GFLOP/image"] == pytest.approx(3 * 2 * TINY_NET_PARAMETERS / 1e9, rel=0.05)  # 2 FLOPs per weight
+    assert forward_flops("tiny_net", 2, 1, 8, "my_study/models.py:tiny_net") < forward_flops("mlp", 2, 1, 8) / 50
+    config["data"]["root"] = str(tmp_path)  # nothing prepared there
+    with pytest.raises(PlanError, match=r"dataset 'bright' is yours .*: prepare it first, `snakemake "):
+        training_cost(config, [], "NVIDIA H100 80GB HBM3", 0.1)

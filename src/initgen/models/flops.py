@@ -18,10 +18,12 @@ BATCH = 2  # batch norm in training mode needs more than one value per channel
 
 
 @cache
-def forward_flops(model: str, num_classes: int, channels: int, image_size: int) -> float:
-    """FLOPs of one forward pass of one image through `model` (training mode, as in training)."""
+def forward_flops(model: str, num_classes: int, channels: int, image_size: int, reference: str | None = None) -> float:
+    """FLOPs of one forward pass of one image through `model` (training mode, as in training); `reference`: the
+    path/to/file.py:function of a model of yours (config extensions.models)."""
     with torch.device("meta"):
-        net = build_model(model, num_classes, channels, image_size)
+        yours = {model: reference} if reference else None
+        net = build_model(model, num_classes, channels, image_size, user_models=yours)
         images = torch.empty(BATCH, channels, image_size, image_size)
     net.train()
     with FlopCounterMode(display=False) as counter:

@@ -34,7 +34,7 @@ import pandas as pd
 from initgen.analysis.curvature.settings import resolve_settings
 from initgen.core.config import drop_nulled, load_config
 from initgen.core.errors import UserFacingError
-from initgen.data.registry import dataset_info
+from initgen.data.registry import dataset_info, is_built_in, load_split, prepared_dir
 from initgen.models.flops import forward_flops
 from initgen.pipeline import gpus
 from initgen.pipeline.job_table import job_counts
@@ -64,6 +64,22 @@ def train_images(dataset: str, data: dict) -> int:
     return TRAIN_IMAGES[dataset]
 
 
+def dataset_size_and_shape(dataset: str, data: dict) -> tuple[int, tuple[int, int, int]]:
+    """Training images and (classes, channels, image size) of a dataset; one of yours (config extensions) is read
+    from its prepared files, which must exist: its size is whatever your function returns."""
+    if is_built_in(dataset):
+        info = dataset_info(dataset, data.get(dataset))
+        n = train_images(dataset, data)
+    else:
+        root = data.get("root", "data")
+        if not (prepared_dir(dataset, root) / "train.pt").is_file():
+            raise PlanError(f"dataset {dataset!r} is yours (config extensions.datasets): prepare it first, "
+                            f"`snakemake {prepared_dir(dataset, root)}/train.pt`, so its size and shape are known")
+        info = dataset_info(dataset, data.get(dataset), data_root=root)
+        n = int(load_split(dataset, "train", root)[1].shape[0])
+    return n, (int(info["num_classes"]), int(info["channels"]), int(info["image_size"]))
+
+
 def measured(records: list[dict], device: str, model: str, size: int) -> dict | None:
     """The newest throughput record for (device, model, input size), or None."""
     found = [r for r in records if r["device"] == device and r["model"] == model and int(r["image_size"]) == size]
@@ -91,11 +107,6 @@ def _rate(row: dict, record: dict | None, flops_per_image: float, peak_tflops: f
                   "GPU-hours (at most)": hours}
 
 
-def _dataset_shape(dataset: str, data: dict) -> tuple[int, int, int]:
-    info = dataset_info(dataset, data.get(dataset))
-    return int(info["num_classes"]), int(info["channels"]), int(info["image_size"])
-
-
 def training_cost(config: dict, records: list[dict], device: str,
                   utilisation: float = gpus.UTILISATION) -> list[dict]:
     """One row per (dataset, model) of the pre-training and training jobs: images they process at most, the
@@ -105,25 +116,26 @@ def training_cost(config: dict, records: list[dict], device: str,
     inits = 2  # random and high-B/W are both trained; only high-B/W is pre-trained
     gpu = gpus.peak(device)
     peak_tflops = None if gpu is None else gpu["bf16"] or gpu["fp32"]  # bf16 autocast; fp32 where no bf16 cores
+    yours = (config.get("extensions") or {}).get("models") or {}  # your models: path/to/file.py:function
     rows = []
     for dataset, models in (deep.get("datasets") or {}).items():
-        n, (classes, channels, size) = train_images(dataset, config["data"]), _dataset_shape(dataset, config["data"])
+        n, (classes, channels, size) = dataset_size_and_shape(dataset, config["data"])
         epochs = deep["pretrain"]["max_epochs"] + inits * deep["train"]["max_epochs"]
         images = epochs * n * len(seeds)
         for model in models:
             row = {"dataset": dataset, "model": model, "job": "pre-training + training", "input": f"{size}x{size}",
                    "runs": len(seeds), "work (at most)": f"{epochs} epochs", "images (at most)": images}
-            flops = TRAIN_STEP_FORWARDS * forward_flops(model, classes, channels, size)
+            flops = TRAIN_STEP_FORWARDS * forward_flops(model, classes, channels, size, yours.get(model))
             rows.append(_rate(row, measured(records, device, model, size), flops, peak_tflops, utilisation))
     sweep = deep.get("corruption")
     if sweep:  # p = 1 is the high-B/W init above; every other fraction pre-trains and trains once more per seed
         dataset, model = sweep["dataset"], sweep["model"]
-        n, (classes, channels, size) = train_images(dataset, config["data"]), _dataset_shape(dataset, config["data"])
+        n, (classes, channels, size) = dataset_size_and_shape(dataset, config["data"])
         runs = sum(float(p) != 1.0 for p in sweep["fractions"]) * len(seeds)
         epochs = deep["pretrain"]["max_epochs"] + deep["train"]["max_epochs"]
         row = {"dataset": dataset, "model": model, "job": "corruption sweep", "input": f"{size}x{size}",
                "runs": runs, "work (at most)": f"{epochs} epochs", "images (at most)": epochs * n * runs}
-        flops = TRAIN_STEP_FORWARDS * forward_flops(model, classes, channels, size)
+        flops = TRAIN_STEP_FORWARDS * forward_flops(model, classes, channels, size, yours.get(model))
         rows.append(_rate(row, measured(records, device, model, size), flops, peak_tflops, utilisation))
     return rows
 
@@ -145,16 +157,17 @@ def hessian_cost(config: dict, device: str, utilisation: float = gpus.UTILISATIO
     # float32 Hessians on the CUDA cores (no TF32 asked for); float64: no peak in the table, no estimate
     peak_tflops = None if gpu is None or resolve_settings(settings)["float64"] else gpu["fp32"]
     products = hessian_products(settings)
+    yours = (config.get("extensions") or {}).get("models") or {}  # your models: path/to/file.py:function
     rows = []
     for dataset, models in (block.get("datasets") or {}).items():
-        n, (classes, channels, size) = train_images(dataset, config["data"]), _dataset_shape(dataset, config["data"])
+        n, (classes, channels, size) = dataset_size_and_shape(dataset, config["data"])
         samples = min(n, int(block.get("samples") or n))
         runs = 2 * len(seeds)  # random and high-B/W, every seed
         for model in models:
             row = {"dataset": dataset, "model": model, "job": "Hessian", "input": f"{size}x{size}", "runs": runs,
                    "work (at most)": f"{products} HVPs x {samples:,} images",
                    "images (at most)": products * samples * runs}
-            flops = HVP_FORWARDS * forward_flops(model, classes, channels, size)
+            flops = HVP_FORWARDS * forward_flops(model, classes, channels, size, yours.get(model))
             rows.append(_rate(row, None, flops, peak_tflops, utilisation))
     return rows
 
