@@ -80,6 +80,11 @@ def dataset_size_and_shape(dataset: str, data: dict) -> tuple[int, tuple[int, in
     return n, (int(info["num_classes"]), int(info["channels"]), int(info["image_size"]))
 
 
+def your_models(config: dict) -> dict:
+    """Config extensions.models: name -> path/to/file.py:function of each model of yours."""
+    return (config.get("extensions") or {}).get("models") or {}
+
+
 def measured(records: list[dict], device: str, model: str, size: int) -> dict | None:
     """The newest throughput record for (device, model, input size), or None."""
     found = [r for r in records if r["device"] == device and r["model"] == model and int(r["image_size"]) == size]
@@ -116,7 +121,7 @@ def training_cost(config: dict, records: list[dict], device: str,
     inits = 2  # random and high-B/W are both trained; only high-B/W is pre-trained
     gpu = gpus.peak(device)
     peak_tflops = None if gpu is None else gpu["bf16"] or gpu["fp32"]  # bf16 autocast; fp32 where no bf16 cores
-    yours = (config.get("extensions") or {}).get("models") or {}  # your models: path/to/file.py:function
+    yours = your_models(config)
     rows = []
     for dataset, models in (deep.get("datasets") or {}).items():
         n, (classes, channels, size) = dataset_size_and_shape(dataset, config["data"])
@@ -157,7 +162,7 @@ def hessian_cost(config: dict, device: str, utilisation: float = gpus.UTILISATIO
     # float32 Hessians on the CUDA cores (no TF32 asked for); float64: no peak in the table, no estimate
     peak_tflops = None if gpu is None or resolve_settings(settings)["float64"] else gpu["fp32"]
     products = hessian_products(settings)
-    yours = (config.get("extensions") or {}).get("models") or {}  # your models: path/to/file.py:function
+    yours = your_models(config)
     rows = []
     for dataset, models in (block.get("datasets") or {}).items():
         n, (classes, channels, size) = dataset_size_and_shape(dataset, config["data"])

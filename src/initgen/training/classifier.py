@@ -47,8 +47,9 @@ def settings_with_defaults(settings: dict) -> dict:
 
 
 def learning_rate(settings: dict, epoch: int) -> float:
-    """The learning rate of `epoch` (0-based): a pure function of the epoch, so it resumes exactly. The schedule's
-    defaults per kind (gamma, milestones) are filled by config validation (workflow/schemas/config.schema.yaml)."""
+    """The learning rate of `epoch` (0-based): a pure function of the epoch, so it resumes exactly. `settings` is
+    complete: the schedule's warm-up and per-kind gamma and milestones come from the schema (settings_with_defaults,
+    or config validation)."""
     base, schedule = settings["lr"], settings["schedule"]
     warmup = schedule["warmup_epochs"]
     if epoch < warmup:
